@@ -1,0 +1,9 @@
+"""Django app config, so services can use the shared management commands."""
+
+from django.apps import AppConfig
+
+
+class EcommerceCommonConfig(AppConfig):
+    name = "ecommerce_common"
+    label = "ecommerce_common"
+    verbose_name = "ecommerce common"

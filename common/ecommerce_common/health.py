@@ -1,0 +1,64 @@
+"""``/health`` (liveness: no I/O) and ``/ready`` (the service's database and broker)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import connections
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok", "service": getattr(settings, "SERVICE_NAME", "")})
+
+
+def _check_databases() -> str | None:
+    for alias in connections:
+        try:
+            connection = connections[alias]
+            connection.ensure_connection()
+            if connection.vendor != "mongodb":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+            else:
+                connection.connection.admin.command("ping")
+        except Exception as exc:
+            connections[alias].close()
+            return f"database {alias}: {exc.__class__.__name__}"
+    return None
+
+
+def _check_broker() -> str | None:
+    url = getattr(settings, "CELERY_BROKER_URL", None)
+    if not url:
+        return None
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:
+        return f"broker: {exc.__class__.__name__}"
+    return None
+
+
+@require_GET
+def ready(request: HttpRequest) -> JsonResponse:
+    problems = [p for p in (_check_databases(), _check_broker()) if p]
+    if problems:
+        logger.warning("not ready", extra={"problems": problems})
+        return JsonResponse(
+            {
+                "status": "unavailable",
+                "message": "; ".join(problems),
+                "code": "not_ready",
+                "errors": {},
+            },
+            status=503,
+        )
+    return JsonResponse({"status": "ready"})

@@ -1,0 +1,121 @@
+"""The HTTP client for service-to-service calls.
+
+Every call has connect and read timeouts, carries the internal token and the
+current request id, and is retried (with backoff) only where that is safe:
+idempotent methods, or a call the caller marks ``idempotent=True`` because
+the server deduplicates it (the stock endpoints are idempotent per order id).
+Transport failures and 5xx answers raise ``ServiceCallError``; 4xx answers
+are returned for the caller to interpret.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from ecommerce_common.internal_auth import HEADER as INTERNAL_HEADER
+from ecommerce_common.request_id import HEADER as REQUEST_ID_HEADER
+from ecommerce_common.request_id import get_request_id
+
+logger = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class ServiceCallError(Exception):
+    """The other service could not be reached or failed (timeout, connection error, 5xx)."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def _session(retries: int, methods: frozenset[str]) -> requests.Session:
+    retry: Retry | int = (
+        0
+        if retries == 0
+        else Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            backoff_factor=0.2,
+            backoff_jitter=0.1,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=methods,
+            raise_on_status=False,
+        )
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class ServiceClient:
+    """Calls one other service at ``base_url``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        internal_token: str | None = None,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 5.0,
+        retries: int = 2,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.internal_token = internal_token
+        self.timeout = (connect_timeout, read_timeout)
+        self._safe = _session(retries, SAFE_METHODS)
+        self._unsafe = _session(0, frozenset())
+        self._idempotent = _session(retries, SAFE_METHODS | {"POST", "PATCH"})
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool = False,
+    ) -> requests.Response:
+        method = method.upper()
+        all_headers = {"Accept": "application/json"}
+        if self.internal_token:
+            all_headers[INTERNAL_HEADER] = self.internal_token
+        request_id = get_request_id()
+        if request_id:
+            all_headers[REQUEST_ID_HEADER] = request_id
+        all_headers.update(headers or {})
+        if idempotent:
+            session = self._idempotent
+        else:
+            session = self._safe if method in SAFE_METHODS else self._unsafe
+        url = f"{self.base_url}{path}"
+        try:
+            response = session.request(
+                method, url, json=json, headers=all_headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            logger.warning("service call failed", extra={"url": url, "error": str(exc)})
+            raise ServiceCallError(f"{method} {url} failed: {exc.__class__.__name__}") from exc
+        if response.status_code >= 500:
+            raise ServiceCallError(
+                f"{method} {url} answered {response.status_code}", status_code=response.status_code
+            )
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)

@@ -1,0 +1,102 @@
+"""Settings helpers: read configuration from the environment.
+
+In debug (local) mode a missing value falls back to a development default;
+in a deployed configuration (``DJANGO_DEBUG`` false) a missing secret is an
+error, so no secret ever has a usable default in production.
+"""
+
+from __future__ import annotations
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+env = environ.Env()
+
+DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
+
+
+def required(name: str, *, dev_default: str | None = None) -> str:
+    """Return ``name`` from the environment; only debug mode may fall back to ``dev_default``."""
+    value = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG and dev_default is not None:
+        return dev_default
+    raise ImproperlyConfigured(f"Set the environment variable {name}.")
+
+
+def internal_api_tokens() -> list[str]:
+    """The shared secrets accepted on /internal routes (comma-separated, for rotation)."""
+    raw = required("INTERNAL_API_TOKENS", dev_default="dev-internal-token")
+    tokens = [token.strip() for token in raw.split(",") if token.strip()]
+    if not tokens:
+        raise ImproperlyConfigured("INTERNAL_API_TOKENS holds no token.")
+    return tokens
+
+
+def database(*, dev_default: str) -> dict:
+    """The ``default`` database from ``DATABASE_URL`` (SQLite only as a dev default)."""
+    config = env.db_url_config(required("DATABASE_URL", dev_default=dev_default))
+    config.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    return config
+
+
+def rest_framework(*, authentication: list[str], throttle_rates: dict | None = None) -> dict:
+    """DRF settings every service shares: JSON only, one error format, page-number lists."""
+    return {
+        "DEFAULT_AUTHENTICATION_CLASSES": authentication,
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+        + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+        "DEFAULT_PAGINATION_CLASS": "ecommerce_common.pagination.PageNumberPagination",
+        "PAGE_SIZE": 20,
+        "EXCEPTION_HANDLER": "ecommerce_common.errors.exception_handler",
+        "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+        "DEFAULT_THROTTLE_RATES": throttle_rates or {},
+        "UNAUTHENTICATED_USER": None,
+    }
+
+
+def spectacular(*, title: str, description: str) -> dict:
+    return {
+        "TITLE": title,
+        "DESCRIPTION": description,
+        "VERSION": "1.0.0",
+        "SERVE_INCLUDE_SCHEMA": False,
+        "COMPONENT_SPLIT_REQUEST": True,
+    }
+
+
+MIDDLEWARE: list[str] = [
+    "ecommerce_common.middleware.RequestIdMiddleware",
+    "ecommerce_common.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES: list[dict] = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# Largest request body accepted before it is read (413 above it).
+MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)

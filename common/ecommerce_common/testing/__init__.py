@@ -1,0 +1,1 @@
+"""Test support shared by every service: infrastructure helpers and pytest fixtures."""

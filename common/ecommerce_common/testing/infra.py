@@ -1,0 +1,182 @@
+"""Start and check the servers the tests and the local system run against.
+
+PostgreSQL and RabbitMQ are started when installed but stopped, and a clear
+error is raised when they are absent. SecantusDB (the MongoDB-wire server)
+and the services themselves run as child processes.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class InfrastructureError(RuntimeError):
+    """A server the tests need is missing or would not start."""
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for_port(host: str, port: int, *, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(host, port):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run(command: list[str]) -> None:
+    subprocess.run(
+        command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120
+    )
+
+
+def ensure_postgres(host: str = "127.0.0.1", port: int = 5432) -> None:
+    if port_open(host, port):
+        return
+    if shutil.which("pg_ctlcluster") and glob.glob("/etc/postgresql/*"):
+        version = sorted(os.listdir("/etc/postgresql"))[-1]
+        _run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"])
+        if wait_for_port(host, port, timeout=60):
+            return
+        raise InfrastructureError("PostgreSQL is installed but did not start on 5432.")
+    raise InfrastructureError(
+        f"PostgreSQL is not running on {host}:{port} and is not installed (need pg_ctlcluster)."
+    )
+
+
+def ensure_rabbitmq(host: str = "127.0.0.1", port: int = 5672) -> None:
+    if port_open(host, port):
+        return
+    if shutil.which("rabbitmq-server"):
+        _run(["rabbitmq-server", "-detached"])
+        if wait_for_port(host, port, timeout=90):
+            return
+        raise InfrastructureError("RabbitMQ is installed but did not start on 5672.")
+    raise InfrastructureError(f"RabbitMQ is not running on {host}:{port} and is not installed.")
+
+
+def wait_for_http(
+    url: str, *, timeout: float = 60.0, process: subprocess.Popen | None = None
+) -> None:
+    """Wait until ``url`` answers 200; fail early if ``process`` dies."""
+    deadline = time.monotonic() + timeout
+    last_error = ""
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise InfrastructureError(
+                f"process exited with {process.returncode} before {url} was up"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as exc:
+            last_error = str(exc)
+        time.sleep(0.3)
+    raise InfrastructureError(f"{url} not ready after {timeout}s: {last_error}")
+
+
+class Process:
+    """A child process with its output in a log file, stopped as a whole process group."""
+
+    def __init__(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: str | Path | None = None,
+        log_dir: str | Path | None = None,
+    ) -> None:
+        self.name = name
+        self.command = list(command)
+        self.env = {**os.environ, **(env or {})}
+        self.cwd = str(cwd) if cwd else None
+        log_dir = Path(log_dir or tempfile.mkdtemp(prefix="ecommerce-logs-"))
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{name}.log"
+        self.popen: subprocess.Popen | None = None
+
+    def start(self) -> Process:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self.popen = subprocess.Popen(
+            self.command,
+            env=self.env,
+            cwd=self.cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def signal(self, signum: int) -> None:
+        if self.alive():
+            os.killpg(self.pid, signum)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if not self.alive():
+            return
+        self.signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.popen.wait(timeout=5)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def secantus_command(port: int, storage_path: str) -> list[str]:
+    executable = shutil.which("secantusd-py") or str(Path(sys.executable).with_name("secantusd-py"))
+    return [executable, "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage_path]
+
+
+def start_secantus(
+    *, port: int | None = None, storage_path: str | None = None, log_dir: str | None = None
+) -> tuple[Process, str]:
+    """Start a SecantusDB server; return it and its ``mongodb://`` URI."""
+    port = port or free_port()
+    storage_path = storage_path or tempfile.mkdtemp(prefix="secantus-")
+    process = Process("secantusdb", secantus_command(port, storage_path), log_dir=log_dir).start()
+    if not wait_for_port("127.0.0.1", port, timeout=30):
+        process.stop()
+        raise InfrastructureError(f"SecantusDB did not start:\n{process.log_tail()}")
+    return process, f"mongodb://127.0.0.1:{port}/?directConnection=true"

@@ -1,0 +1,76 @@
+"""pytest plugin loaded by every service's tests (registered as an entry point).
+
+ini options (in a service's ``pytest.ini``):
+
+- ``ecommerce_require = postgres rabbitmq``: start those servers if installed
+  but stopped, and fail the run loudly if absent.
+- ``ecommerce_mongodb = true``: start a throwaway SecantusDB for the run and
+  point ``MONGODB_URI`` at it (unless ``MONGODB_URI`` is already set).
+
+Both happen before Django's settings are read.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+
+import pytest
+
+from ecommerce_common.testing import infra
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "ecommerce_require", "servers the tests need (postgres, rabbitmq)", type="args", default=[]
+    )
+    parser.addini("ecommerce_mongodb", "start a SecantusDB for the run", type="bool", default=False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    try:
+        required = early_config.getini("ecommerce_require")
+        want_mongodb = early_config.getini("ecommerce_mongodb")
+    except ValueError:
+        return
+    try:
+        if "postgres" in required:
+            infra.ensure_postgres()
+        if "rabbitmq" in required:
+            infra.ensure_rabbitmq()
+    except infra.InfrastructureError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    if want_mongodb and not os.environ.get("MONGODB_URI"):
+        process, uri = infra.start_secantus()
+        os.environ["MONGODB_URI"] = uri
+        storage = process.command[-1]
+
+        def stop() -> None:
+            process.stop()
+            shutil.rmtree(storage, ignore_errors=True)
+
+        atexit.register(stop)
+
+
+@pytest.fixture
+def internal_token(settings) -> str:
+    return settings.INTERNAL_API_TOKENS[0]
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def internal_client(internal_token: str):
+    """An API client that presents a valid ``X-Internal-Token``."""
+    from rest_framework.test import APIClient
+
+    return APIClient(headers={"X-Internal-Token": internal_token})

@@ -1,0 +1,130 @@
+"""Authenticating end users in services other than user_service.
+
+A request's access token (``Authorization: Bearer`` or the old system's
+``userAuthToken`` cookie) is checked by user_service's ``/internal/verify``.
+A positive answer is cached for at most ``VERIFY_CACHE_SECONDS`` (≤ 30 s) and
+never past the token's own expiry, so a revoked token dies within 30 s
+everywhere; negative answers are never cached.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from functools import cache
+
+from django.conf import settings
+from django.core.cache import caches
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from ecommerce_common.errors import ServiceUnavailable
+from ecommerce_common.http import ServiceCallError, ServiceClient
+
+COOKIE_NAME = "userAuthToken"
+MAX_CACHE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class RemoteUser:
+    """The caller as user_service vouched for it."""
+
+    id: str
+    email: str
+    role: str
+    is_authenticated: bool = True
+    is_internal: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def pk(self) -> str:
+        return self.id
+
+
+def token_from_request(request: Request) -> str | None:
+    """The access token from the Authorization header, else from the ``userAuthToken`` cookie."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.COOKIES.get(COOKIE_NAME) or None
+
+
+def token_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT, read without verifying it (only to bound the cache)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+@cache
+def _user_service() -> ServiceClient:
+    return ServiceClient(
+        settings.USER_SERVICE_URL,
+        internal_token=settings.INTERNAL_API_TOKENS[0],
+        read_timeout=3.0,
+    )
+
+
+def _cache_key(token: str) -> str:
+    return "verify:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def _cache_seconds(token: str, now: float) -> float:
+    limit = min(getattr(settings, "VERIFY_CACHE_SECONDS", MAX_CACHE_SECONDS), MAX_CACHE_SECONDS)
+    expiry = token_expiry(token)
+    if expiry is None:
+        return 0
+    return min(limit, expiry - now)
+
+
+def verify_token(token: str) -> RemoteUser | None:
+    """The user a token belongs to, or None when user_service rejects it."""
+    verify_cache = caches[getattr(settings, "VERIFY_CACHE_ALIAS", "default")]
+    key = _cache_key(token)
+    now = time.time()
+    cached = verify_cache.get(key)
+    if cached is not None and cached["expires"] > now:
+        return RemoteUser(**cached["user"])
+
+    try:
+        response = _user_service().get(
+            "/internal/verify", headers={"Authorization": f"Bearer {token}"}
+        )
+    except ServiceCallError as exc:
+        raise ServiceUnavailable("Cannot verify the token right now; try again.") from exc
+    if response.status_code != 200:
+        return None
+    data = response.json()
+    user = RemoteUser(id=str(data["userId"]), email=data["email"], role=data["role"])
+
+    seconds = _cache_seconds(token, now)
+    if seconds > 0:
+        verify_cache.set(key, {"user": asdict(user), "expires": now + seconds}, timeout=seconds)
+    return user
+
+
+class UserTokenAuthentication(authentication.BaseAuthentication):
+    """DRF authentication through user_service, for product_service and order_service."""
+
+    def authenticate(self, request: Request) -> tuple[RemoteUser, str] | None:
+        token = token_from_request(request)
+        if token is None:
+            return None
+        user = verify_token(token)
+        if user is None:
+            raise exceptions.AuthenticationFailed("Token is invalid or expired.")
+        return user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'

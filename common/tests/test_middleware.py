@@ -1,0 +1,28 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_request_id_is_taken_from_caller_and_echoed(client):
+    response = client.get("/health", headers={"X-Request-ID": "abc-123"})
+
+    assert response["X-Request-ID"] == "abc-123"
+
+
+def test_request_id_is_minted_when_missing_or_unsafe(client):
+    response = client.get("/health", headers={"X-Request-ID": "bad id\nwith newline"})
+
+    assert len(response["X-Request-ID"]) == 32
+    assert "\n" not in response["X-Request-ID"]
+
+
+def test_oversized_body_is_413_before_it_is_read(client):
+    response = client.post("/echo", "x" * 2000, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+
+
+def test_health_does_no_io_and_ready_checks_database(client):
+    assert client.get("/health").json() == {"status": "ok", "service": "common-tests"}
+    assert client.get("/ready").json() == {"status": "ready"}

@@ -1,0 +1,109 @@
+import time
+
+import pytest
+
+from ecommerce_common.user_auth import token_expiry, verify_token
+
+
+def test_verify_token_second_call_within_window_makes_no_http_request(verify_server):
+    token = verify_server.issue(ttl=300)
+
+    first = verify_token(token)
+    second = verify_token(token)
+
+    assert first == second
+    assert first.id == "42"
+    assert first.role == "user"
+    assert len(verify_server.calls) == 1
+
+
+def test_verify_token_sends_internal_token_and_bearer(verify_server):
+    token = verify_server.issue(ttl=300)
+
+    verify_token(token)
+
+    headers = verify_server.calls[0]
+    assert headers["X-Internal-Token"] == "current-token"
+    assert headers["Authorization"] == f"Bearer {token}"
+
+
+def test_verify_token_never_serves_an_expired_token_from_cache(verify_server):
+    token = verify_server.issue(ttl=1.0)
+    assert verify_token(token) is not None
+    del verify_server.valid_tokens[token]  # user_service now rejects it (expired)
+
+    time.sleep(1.2)
+
+    assert verify_token(token) is None
+    assert len(verify_server.calls) == 2
+
+
+def test_verify_token_cache_is_bounded_by_verify_cache_seconds(verify_server, settings):
+    settings.VERIFY_CACHE_SECONDS = 1
+    token = verify_server.issue(ttl=300)
+    verify_token(token)
+    del verify_server.valid_tokens[token]  # revoked
+
+    time.sleep(1.2)
+
+    assert verify_token(token) is None
+
+
+def test_verify_token_does_not_cache_rejections(verify_server):
+    token = verify_server.issue(ttl=300)
+    rejected = verify_server.valid_tokens.pop(token)
+
+    assert verify_token(token) is None
+    verify_server.valid_tokens[token] = rejected
+    assert verify_token(token) is not None
+    assert len(verify_server.calls) == 2
+
+
+def test_token_expiry_reads_exp_and_tolerates_garbage():
+    from tests.conftest import make_token
+
+    assert token_expiry(make_token(exp=1234.0)) == 1234.0
+    assert token_expiry("not-a-jwt") is None
+    assert token_expiry("a.!!!.c") is None
+
+
+@pytest.mark.django_db
+def test_view_accepts_bearer_token(client, verify_server):
+    token = verify_server.issue(ttl=300, role="admin")
+
+    response = client.get("/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+    assert response.json() == {"id": "42", "role": "admin"}
+
+
+@pytest.mark.django_db
+def test_view_accepts_old_user_auth_token_cookie(client, verify_server):
+    token = verify_server.issue(ttl=300)
+    client.cookies["userAuthToken"] = token
+
+    response = client.get("/me")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_view_rejects_unknown_token_with_401_json(client, verify_server):
+    response = client.get("/me", headers={"Authorization": "Bearer forged"})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+@pytest.mark.django_db
+def test_view_answers_503_when_user_service_is_down(client, settings):
+    from ecommerce_common import user_auth
+
+    settings.USER_SERVICE_URL = "http://127.0.0.1:9"
+    user_auth._user_service.cache_clear()
+
+    response = client.get("/me", headers={"Authorization": "Bearer x.y.z"})
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    user_auth._user_service.cache_clear()

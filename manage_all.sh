@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The one entry point for ecommerce-backend: set up, run, test and manage every service.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+SERVICES=(user_service product_service order_service integration_service)
+
+usage() {
+  cat <<'TXT'
+Usage: ./manage_all.sh COMMAND [ARGS...]
+
+System:
+  up [--real]        set up, migrate, load demo data and start every service, the worker and the
+                     scheduler; --real uses the local PostgreSQL and RabbitMQ instead of embedded stores
+  down               stop everything `up` started
+  status             show each part of the running system
+  logs [PART]        follow the logs (all parts, or one)
+
+Development:
+  setup              create the virtualenv and install the dev requirements and common/
+  test [PYTEST ARGS] run every test: common, each service, chart, cross-service and Postman
+  lint               ruff check, ruff format --check, makemigrations --check
+  bench              run the load benchmark (writes bench/RESULTS.md)
+
+Django:
+  SERVICE COMMAND... run `manage.py COMMAND` in one service (e.g. `order_service migrate`)
+  COMMAND...         run `manage.py COMMAND` in every service (e.g. `migrate`, `check`)
+
+Services: user_service product_service order_service integration_service
+TXT
+}
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+
+# --- environment -------------------------------------------------------------------------------
+
+setup() {
+  local stamp="$VENV/.installed"
+  local want
+  want="$(cat "$ROOT"/requirements/*.txt "$ROOT/common/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    log "creating virtualenv in $VENV"
+    "$PYTHON" -m venv "$VENV"
+  fi
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    log "installing requirements"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements/dev.txt"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -e "$ROOT/common"
+    echo "$want" >"$stamp"
+  fi
+  export PATH="$VENV/bin:$PATH"
+}
+
+is_service() {
+  local s
+  for s in "${SERVICES[@]}"; do [[ "$s" == "$1" ]] && return 0; done
+  return 1
+}
+
+manage() {
+  local service="$1"; shift
+  [[ -f "$ROOT/$service/manage.py" ]] || die "$service has no manage.py yet"
+  (cd "$ROOT/$service" && DJANGO_DEBUG="${DJANGO_DEBUG:-true}" "$VENV/bin/python" manage.py "$@")
+}
+
+existing_services() {
+  local s
+  for s in "${SERVICES[@]}"; do [[ -f "$ROOT/$s/manage.py" ]] && echo "$s"; done
+}
+
+# --- tests -------------------------------------------------------------------------------------
+
+# The tests' own connection settings: the machine's PostgreSQL and RabbitMQ (see README).
+test_env() {
+  export PGHOST="${PGHOST:-127.0.0.1}" PGUSER="${PGUSER:-postgres}"
+  export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+  export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672//}"
+  export DJANGO_DEBUG=false DJANGO_SECRET_KEY="test-secret-key-not-for-deployment-0123456789"
+  export INTERNAL_API_TOKENS="test-internal-token,test-internal-token-previous"
+  export DJANGO_ALLOWED_HOSTS="*" LOG_LEVEL="${LOG_LEVEL:-WARNING}" LOG_FORMAT="${LOG_FORMAT:-text}"
+}
+
+run_tests() {
+  test_env
+  local failed=() suite
+  run_suite() {
+    local name="$1" dir="$2"; shift 2
+    log "tests: $name"
+    if ! (cd "$dir" && "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"); then
+      failed+=("$name")
+    fi
+  }
+  run_suite common "$ROOT/common" "$@"
+  for suite in $(existing_services); do
+    case "$suite" in
+      user_service)        DATABASE_URL="$TEST_POSTGRES_URL/ecommerce_users" run_suite "$suite" "$ROOT/$suite" "$@" ;;
+      order_service)       DATABASE_URL="$TEST_POSTGRES_URL/ecommerce_orders" run_suite "$suite" "$ROOT/$suite" "$@" ;;
+      integration_service) DATABASE_URL="$TEST_POSTGRES_URL/ecommerce_integration" run_suite "$suite" "$ROOT/$suite" "$@" ;;
+      product_service)     run_suite "$suite" "$ROOT/$suite" "$@" ;;
+    esac
+  done
+  [[ -d "$ROOT/deploy/tests" ]] && run_suite deploy "$ROOT/deploy" "$@"
+  [[ -d "$ROOT/tests" && -n "$(ls "$ROOT"/tests/*/test_*.py 2>/dev/null)" ]] && run_suite cross-service "$ROOT/tests" "$@"
+  if ((${#failed[@]})); then
+    log "FAILED: ${failed[*]}"
+    return 1
+  fi
+  log "all test suites passed"
+}
+
+lint() {
+  log "ruff"
+  "$VENV/bin/ruff" check "$ROOT"
+  "$VENV/bin/ruff" format --check "$ROOT"
+  local s
+  for s in $(existing_services); do
+    log "makemigrations --check: $s"
+    manage "$s" makemigrations --check --dry-run
+  done
+}
+
+# --- dispatch ----------------------------------------------------------------------------------
+
+main() {
+  local cmd="${1:-}"
+  [[ -n "$cmd" ]] || { usage; exit 2; }
+  shift
+  case "$cmd" in
+    -h|--help|help) usage ;;
+    setup) setup ;;
+    test) setup; run_tests "$@" ;;
+    lint) setup; lint ;;
+    up|down|status|logs|bench)
+      setup
+      [[ -f "$ROOT/scripts/$cmd.sh" ]] || die "'$cmd' is not available yet"
+      exec bash "$ROOT/scripts/$cmd.sh" "$@" ;;
+    *)
+      setup
+      if is_service "$cmd"; then
+        [[ $# -gt 0 ]] || die "give a manage.py command for $cmd"
+        manage "$cmd" "$@"
+      elif [[ "$cmd" == *_service ]]; then
+        die "unknown service '$cmd' (known: ${SERVICES[*]})"
+      elif [[ "$cmd" =~ ^[a-z_]+$ ]]; then
+        local s
+        for s in $(existing_services); do log "$s: manage.py $cmd $*"; manage "$s" "$cmd" "$@"; done
+      else
+        usage; die "unknown command '$cmd'"
+      fi ;;
+  esac
+}
+
+main "$@"
