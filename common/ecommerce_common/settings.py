@@ -58,6 +58,8 @@ def rest_framework(*, authentication: list[str], throttle_rates: dict | None = N
         "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
         "DEFAULT_THROTTLE_RATES": throttle_rates or {},
         "UNAUTHENTICATED_USER": None,
+        # Money travels as JSON numbers, as the old system's clients expect.
+        "COERCE_DECIMAL_TO_STRING": False,
     }
 
 
@@ -100,3 +102,20 @@ TEMPLATES: list[dict] = [
 
 # Largest request body accepted before it is read (413 above it).
 MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
+
+
+def celery_broker() -> tuple[str, dict]:
+    """``CELERY_BROKER_URL`` and its transport options.
+
+    Without a URL (debug only) the broker is kombu's filesystem transport in
+    ``CELERY_FS_BROKER_DIR``, so the local system runs with nothing but Python.
+    On AMQP, publisher confirms are on: a publish returns only once RabbitMQ has it.
+    """
+    url = required("CELERY_BROKER_URL", dev_default="filesystem://")
+    if url.startswith("filesystem"):
+        import os
+
+        folder = env.str("CELERY_FS_BROKER_DIR", default="var/broker")
+        os.makedirs(folder, exist_ok=True)
+        return url, {"data_folder_in": folder, "data_folder_out": folder}
+    return url, {"confirm_publish": True, "max_retries": 3}
