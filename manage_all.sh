@@ -21,7 +21,9 @@ System:
 
 Development:
   setup              create the virtualenv and install the dev requirements and common/
-  test [PYTEST ARGS] run every test: common, each service, chart, cross-service and Postman
+  test [--only SUITE] [PYTEST ARGS]
+                     run every test suite: common, each service, deploy, cross-service (and Postman);
+                     --only runs one suite (common, user_service, ..., deploy, cross-service)
   lint               ruff check, ruff format --check, makemigrations --check
   bench              run the load benchmark (writes bench/RESULTS.md)
 
@@ -86,9 +88,11 @@ test_env() {
 
 run_tests() {
   test_env
-  local failed=() suite
+  local failed=() suite only=""
+  if [[ "${1:-}" == "--only" ]]; then only="${2:?--only needs a suite name}"; shift 2; fi
   run_suite() {
     local name="$1" dir="$2"; shift 2
+    [[ -z "$only" || "$only" == "$name" ]] || return 0
     log "tests: $name"
     if ! (cd "$dir" && "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"); then
       failed+=("$name")

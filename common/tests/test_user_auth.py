@@ -60,7 +60,7 @@ def test_verify_token_does_not_cache_rejections(verify_server):
 
 
 def test_token_expiry_reads_exp_and_tolerates_garbage():
-    from tests.conftest import make_token
+    from ecommerce_common.testing.verify_server import make_token
 
     assert token_expiry(make_token(exp=1234.0)) == 1234.0
     assert token_expiry("not-a-jwt") is None

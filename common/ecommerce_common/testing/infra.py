@@ -180,3 +180,23 @@ def start_secantus(
         process.stop()
         raise InfrastructureError(f"SecantusDB did not start:\n{process.log_tail()}")
     return process, f"mongodb://127.0.0.1:{port}/?directConnection=true"
+
+
+def rabbitmq_vhost(name: str, *, base_url: str = "amqp://guest:guest@127.0.0.1:5672") -> str:
+    """Create (empty) a RabbitMQ virtual host for one test suite; return its broker URL.
+
+    Suites that run at the same time then never see each other's queues.
+    """
+    ensure_rabbitmq()
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        raise InfrastructureError("rabbitmqctl is needed to create a test vhost.")
+    _run([ctl, "delete_vhost", name])
+    subprocess.run([ctl, "add_vhost", name], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return f"{base_url.rstrip('/')}/{name}"

@@ -74,3 +74,20 @@ def internal_client(internal_token: str):
     from rest_framework.test import APIClient
 
     return APIClient(headers={"X-Internal-Token": internal_token})
+
+
+@pytest.fixture
+def verify_server(settings):
+    """A stand-in user_service for ``/internal/verify``; ``verify_server.issue(...)`` makes tokens."""
+    from django.core.cache import caches
+
+    from ecommerce_common import user_auth
+    from ecommerce_common.testing.verify_server import VerifyServer
+
+    server = VerifyServer()
+    settings.USER_SERVICE_URL = server.url
+    user_auth._user_service.cache_clear()
+    caches[getattr(settings, "VERIFY_CACHE_ALIAS", "default")].clear()
+    yield server
+    server.shutdown()
+    user_auth._user_service.cache_clear()
