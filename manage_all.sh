@@ -13,8 +13,9 @@ usage() {
 Usage: ./manage_all.sh COMMAND [ARGS...]
 
 System:
-  up [--real]        set up, migrate, load demo data and start every service, the worker and the
-                     scheduler; --real uses the local PostgreSQL and RabbitMQ instead of embedded stores
+  up [--real] [-d]   set up, migrate, load demo data and start every service, the worker and the
+                     scheduler; --real uses the local PostgreSQL and RabbitMQ instead of embedded
+                     stores; -d returns once it is up (otherwise Ctrl-C stops it)
   down               stop everything `up` started
   status             show each part of the running system
   logs [PART]        follow the logs (all parts, or one)
@@ -138,10 +139,13 @@ main() {
     setup) setup ;;
     test) setup; run_tests "$@" ;;
     lint) setup; lint ;;
-    up|down|status|logs|bench)
+    up|down|status|logs)
       setup
-      [[ -f "$ROOT/scripts/$cmd.sh" ]] || die "'$cmd' is not available yet"
-      exec bash "$ROOT/scripts/$cmd.sh" "$@" ;;
+      exec "$VENV/bin/python" "$ROOT/scripts/system.py" "$cmd" "$@" ;;
+    bench)
+      setup
+      [[ -f "$ROOT/bench/run.sh" ]] || die "'bench' is not available yet"
+      exec bash "$ROOT/bench/run.sh" "$@" ;;
     *)
       setup
       if is_service "$cmd"; then
