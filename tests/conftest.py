@@ -1,0 +1,78 @@
+"""Cross-service tests: the real processes, driven only over HTTP.
+
+The session's system runs in real mode (PostgreSQL databases of its own, a
+private RabbitMQ vhost, SecantusDB) on free ports, through the same launcher
+as ``./manage_all.sh up``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ecommerce_common.testing import infra
+from support.api import Api
+from system import Settings, System
+
+# Short windows so expiry and retries are observable within a test run.
+FAST = {
+    "ORDER_PAYMENT_WINDOW_SECONDS": "6",
+    "RESERVATION_GRACE_SECONDS": "2",
+    "RELAY_OUTBOX_INTERVAL_SECONDS": "2",
+    "EXPIRE_ORDERS_INTERVAL_SECONDS": "2",
+    "EXPIRE_RESERVATIONS_INTERVAL_SECONDS": "3",
+    "EVENT_MAX_RETRIES": "4",
+    "EVENT_RETRY_BACKOFF_MAX_SECONDS": "2",
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",
+}
+
+
+def real_settings(tmp_path_factory: pytest.TempPathFactory, name: str, **overrides) -> Settings:
+    return Settings(
+        var_dir=tmp_path_factory.mktemp(name),
+        mode="real",
+        ports={service: infra.free_port() for service in Settings().ports},
+        database_prefix=f"ecommerce_{name}_",
+        broker_url=infra.rabbitmq_vhost(f"ecommerce_{name}"),
+        postgres_url=os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
+        extra_env={**FAST, **overrides},
+        quiet=True,
+    )
+
+
+def running_system(settings: Settings):
+    system = System(settings)
+    system.drop_postgres_databases()
+    try:
+        system.prepare()
+        system.start()
+    except BaseException:
+        system.stop()
+        for process in system.processes.values():
+            print(process.log_tail())
+        raise
+    return system
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory):
+    system = running_system(real_settings(tmp_path_factory, "e2e"))
+    yield system
+    system.stop()
+    system.drop_postgres_databases()
+
+
+@pytest.fixture(scope="session")
+def api(system) -> Api:
+    return Api(system)
+
+
+def pytest_runtest_makereport(item, call):
+    """On failure, show the tail of every process's log."""
+    if call.when == "call" and call.excinfo is not None:
+        system = item.funcargs.get("system")
+        if system is not None:
+            for name, process in system.processes.items():
+                item.add_report_section("call", f"log {name}", process.log_tail(30))
