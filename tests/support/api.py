@@ -125,3 +125,13 @@ class Api:
                 return body
             time.sleep(0.3)
         raise AssertionError(f"order {order_id} never reached {wanted}; last: {body}")
+
+    def wait_for_available(self, product_id: str, expected: int, *, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.available(product_id) == expected:
+                return
+            time.sleep(0.3)
+        raise AssertionError(
+            f"available stock of {product_id} is {self.available(product_id)}, wanted {expected}"
+        )
