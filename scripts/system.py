@@ -83,7 +83,10 @@ class Settings:
 
 def from_environment(*, real: bool = False, var_dir: Path | None = None) -> Settings:
     """Settings for ``up``: real servers when asked for or configured, embedded otherwise."""
-    settings = Settings(var_dir=var_dir or ROOT / "var")
+    settings = Settings(var_dir=var_dir or Path(os.environ.get("ECOMMERCE_VAR_DIR", ROOT / "var")))
+    if os.environ.get("ECOMMERCE_PORT_BASE"):
+        base = int(os.environ["ECOMMERCE_PORT_BASE"])
+        settings.ports = {service: base + i for i, service in enumerate(WEB_SERVICES, start=1)}
     settings.mongodb_uri = os.environ.get("MONGODB_URI") or None
     settings.broker_url = os.environ.get("CELERY_BROKER_URL") or None
     configured = any(os.environ.get(f"{name.upper()}_DATABASE_URL") for name in RELATIONAL)

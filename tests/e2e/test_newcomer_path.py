@@ -1,0 +1,109 @@
+"""`./manage_all.sh up` with no servers configured, an order through it, and `down` leaving nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from ecommerce_common.testing import infra
+from system import _alive
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
+    port_base = infra.free_port() // 10 * 10
+    while any(infra.port_open("127.0.0.1", port_base + i) for i in range(1, 5)):
+        port_base = infra.free_port() // 10 * 10
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in {
+            "DATABASE_URL",
+            "MONGODB_URI",
+            "CELERY_BROKER_URL",
+            "DJANGO_SECRET_KEY",
+            "INTERNAL_API_TOKENS",
+        }
+    }
+    env.update({"ECOMMERCE_VAR_DIR": str(tmp_path / "var"), "ECOMMERCE_PORT_BASE": str(port_base)})
+    up = subprocess.run(
+        [str(ROOT / "manage_all.sh"), "up", "--detach"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    state_file = tmp_path / "var" / "run" / "state.json"
+    pids: dict[str, int] = {}
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        pids = json.loads(state_file.read_text())["processes"]
+        assert {"user_service", "product_service", "order_service", "worker", "scheduler"} <= set(
+            pids
+        )
+        assert "embedded stores" in up.stdout
+        assert f"http://127.0.0.1:{port_base + 3}/api/docs" in up.stdout
+        demo_email, demo_password = re.search(r"demo buyer:\s+(\S+) / (\S+)", up.stdout).groups()
+
+        users, products, orders = (f"http://127.0.0.1:{port_base + i}" for i in (1, 2, 3))
+        token = requests.post(
+            f"{users}/users/login",
+            json={"email": demo_email, "password": demo_password},
+            timeout=10,
+        ).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        catalogue = requests.get(f"{products}/product/", timeout=10).json()
+        assert catalogue["count"] >= 6
+        product = catalogue["results"][0]
+        order = requests.post(
+            f"{orders}/orders",
+            headers=headers,
+            json={"items": [{"productId": product["id"], "quantity": 1}]},
+            timeout=10,
+        ).json()
+        paid = requests.post(
+            f"{orders}/orders/{order['id']}/pay",
+            headers=headers,
+            json={"paymentToken": "tok_visa"},
+            timeout=10,
+        )
+        assert paid.status_code == 200, paid.text
+        status = None
+        for _ in range(100):
+            status = requests.get(
+                f"{orders}/orders/{order['id']}/status", headers=headers, timeout=10
+            ).json()
+            if status["orderStatus"]["status"] == "confirmed":
+                break
+            time.sleep(0.3)
+        assert status["orderStatus"]["status"] == "confirmed", status
+
+        again = subprocess.run(
+            [str(ROOT / "manage_all.sh"), "up", "--detach"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert again.returncode == 1
+        assert "already running" in again.stdout
+        assert all(_alive(pid) for pid in pids.values())
+    finally:
+        down = subprocess.run(
+            [str(ROOT / "manage_all.sh"), "down"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not any(_alive(pid) for pid in pids.values())
+    assert not state_file.exists()
