@@ -127,7 +127,7 @@ class System:
     def database_url(self, service: str) -> str:
         name = RELATIONAL[service]
         configured = os.environ.get(f"{name.upper()}_DATABASE_URL")
-        if configured and self.settings.extra_env.get("USE_CONFIGURED_DATABASES", "1") == "1":
+        if configured:
             return configured
         if self.settings.mode == "real":
             return f"{self.settings.postgres_url}/{self.settings.database_prefix}{name}"
