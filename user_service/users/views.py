@@ -1,0 +1,190 @@
+"""HTTP interface of user_service: validate input, call one service or selector, render output."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+from ecommerce_common.internal_auth import InternalTokenAuthentication, IsInternalService
+from ecommerce_common.user_auth import token_from_request
+from users import serializers
+from users.errors import InvalidToken
+from users.selectors import access_token_authenticate
+from users.services import (
+    TokenPair,
+    token_refresh,
+    user_login,
+    user_logout,
+    user_register,
+    user_update,
+)
+from users.throttling import RegisterThrottle, TokenRefreshThrottle
+
+ERROR_RESPONSES = {400: None, 401: None, 429: None}
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address (honouring ``NUM_PROXIES`` trusted proxies), as DRF throttles see it."""
+    ident = BaseThrottle().get_ident(request)
+    return ident[:255] if ident else None
+
+
+def _set_auth_cookie(response: Response, access_token: str) -> None:
+    response.set_cookie(
+        settings.AUTH_COOKIE_NAME,
+        access_token,
+        max_age=int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
+        httponly=True,
+        secure=settings.AUTH_COOKIE_SECURE,
+        samesite="Lax",
+        path="/",
+    )
+
+
+def _token_pair_response(*, message: str, tokens: TokenPair) -> Response:
+    response = Response({"message": message, "token": tokens.access, "refresh": tokens.refresh})
+    _set_auth_cookie(response, tokens.access)
+    return response
+
+
+class RegisterView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [RegisterThrottle]
+
+    @extend_schema(
+        request=serializers.RegisterInputSerializer,
+        responses={201: serializers.RegisterOutputSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.RegisterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_register(
+            first_name=data.validated_data["firstName"],
+            last_name=data.validated_data["lastName"],
+            email=data.validated_data["email"],
+            password=data.validated_data["password"],
+        )
+        return Response(
+            {
+                "message": "User registered successfully.",
+                "user": serializers.UserOutputSerializer(user).data,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class LoginView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    # Throttled on failures per email and per IP inside user_login, not per request.
+    throttle_classes = []
+
+    @extend_schema(
+        request=serializers.LoginInputSerializer,
+        responses={200: serializers.LoginOutputSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.LoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _, tokens = user_login(
+            email=data.validated_data["email"],
+            password=data.validated_data["password"],
+            client_ip=client_ip(request),
+        )
+        return _token_pair_response(message="Login successful.", tokens=tokens)
+
+
+class TokenRefreshView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [TokenRefreshThrottle]
+
+    @extend_schema(
+        request=serializers.RefreshInputSerializer,
+        responses={200: serializers.TokenPairOutputSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.RefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = token_refresh(refresh=data.validated_data["refresh"])
+        return _token_pair_response(message="Token refreshed.", tokens=tokens)
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def _logout(self, request: Request, refresh: str | None) -> Response:
+        user_logout(user=request.user, access_token=request.auth, refresh=refresh)
+        response = Response({"message": "Logged out."})
+        response.delete_cookie(settings.AUTH_COOKIE_NAME, path="/", samesite="Lax")
+        return response
+
+    @extend_schema(
+        request=serializers.LogoutInputSerializer,
+        responses={200: serializers.MessageOutputSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.LogoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._logout(request, data.validated_data.get("refresh"))
+
+    @extend_schema(
+        description="Kept for the old clients: revokes the access token used and clears the cookie.",
+        responses={200: serializers.MessageOutputSerializer, 401: None},
+    )
+    def get(self, request: Request) -> Response:
+        return self._logout(request, None)
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: serializers.UserOutputSerializer, 401: None})
+    def get(self, request: Request) -> Response:
+        return Response(serializers.UserOutputSerializer(request.user).data)
+
+    @extend_schema(
+        request=serializers.UserUpdateInputSerializer,
+        responses={200: serializers.UserOutputSerializer, **ERROR_RESPONSES},
+    )
+    def patch(self, request: Request) -> Response:
+        data = serializers.UserUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_update(
+            user=request.user,
+            first_name=data.validated_data.get("firstName"),
+            last_name=data.validated_data.get("lastName"),
+            email=data.validated_data.get("email"),
+        )
+        return Response(serializers.UserOutputSerializer(user).data)
+
+
+class VerifyView(APIView):
+    """Answers who an access token belongs to, for the other services (never cached here)."""
+
+    authentication_classes = [InternalTokenAuthentication]
+    permission_classes = [IsInternalService]
+    throttle_classes = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("X-Internal-Token", location=OpenApiParameter.HEADER, required=True)
+        ],
+        responses={200: serializers.VerifyOutputSerializer, 401: None, 403: None},
+    )
+    def get(self, request: Request) -> Response:
+        raw_token = token_from_request(request)
+        if raw_token is None:
+            raise InvalidToken("No access token given.")
+        user = access_token_authenticate(raw_token=raw_token).user
+        response = Response({"userId": str(user.pk), "email": user.email, "role": user.role})
+        response["Cache-Control"] = "no-store"
+        return response
