@@ -187,7 +187,9 @@ def token_refresh(*, refresh: str) -> TokenPair:
         raise InvalidRefreshToken() from exc
 
     with transaction.atomic():
-        outstanding = OutstandingToken.objects.select_for_update().filter(jti=jti).first()
+        outstanding = (
+            OutstandingToken.objects.select_for_update().filter(jti=jti).order_by("pk").first()
+        )
         if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
             raise InvalidRefreshToken()
         user = User.objects.filter(pk=user_id, is_active=True).first()

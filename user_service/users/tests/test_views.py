@@ -1,0 +1,594 @@
+"""The public /users routes and /internal/verify, through HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.hashers import identify_hasher
+from rest_framework.test import APIClient
+
+from users.models import RevokedAccessToken, Role, User
+from users.services import token_pair_issue
+from users.tests.factories import DEFAULT_PASSWORD, AdminUserFactory, UserFactory
+from users.tests.helpers import (
+    access_token_signed_with_other_key,
+    expired_access_token,
+    with_claims_changed,
+)
+
+pytestmark = pytest.mark.django_db
+
+REGISTER = "/users/register"
+LOGIN = "/users/login"
+REFRESH = "/users/token/refresh"
+LOGOUT = "/users/logout"
+ME = "/users/me"
+VERIFY = "/internal/verify"
+
+NEW_USER = {
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "email": "Ada.Lovelace@Example.com",
+    "password": "analytical-engine-1843",
+}
+
+
+def user_json(user: User) -> dict:
+    return {
+        "id": str(user.pk),
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "email": user.email,
+        "role": user.role,
+        "createdAt": user.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def bearer(token: str) -> APIClient:
+    return APIClient(headers={"Authorization": f"Bearer {token}"})
+
+
+def login(client: APIClient, email: str, password: str = DEFAULT_PASSWORD):
+    return client.post(LOGIN, {"email": email, "password": password}, format="json")
+
+
+# --- register ---------------------------------------------------------------------------------
+
+
+def test_register_creates_a_user_and_answers_it_without_the_password(api_client):
+    response = api_client.post(REGISTER, NEW_USER, format="json")
+
+    assert response.status_code == 201
+    user = User.objects.get()
+    assert response.json() == {"message": "User registered successfully.", "user": user_json(user)}
+    assert user.email == "ada.lovelace@example.com"
+    assert user.role == Role.USER
+    assert "password" not in response.json()["user"]
+    assert identify_hasher(user.password).algorithm == "argon2"
+    assert user.check_password(NEW_USER["password"])
+
+
+def test_register_rejects_an_email_taken_in_another_letter_case(api_client):
+    UserFactory(email="ada.lovelace@example.com")
+
+    response = api_client.post(
+        REGISTER, {**NEW_USER, "email": "ADA.LOVELACE@EXAMPLE.COM"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "A user with this email already exists.",
+        "code": "email_taken",
+        "errors": {"email": ["A user with this email already exists."]},
+    }
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short1", "This password is too short. It must contain at least 8 characters."),
+        ("password123", "This password is too common."),
+        ("83920174659", "This password is entirely numeric."),
+        ("ada.lovelace", "The password is too similar to the email."),
+    ],
+)
+def test_register_rejects_a_password_that_fails_validation(api_client, password, message):
+    response = api_client.post(REGISTER, {**NEW_USER, "password": password}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert message in response.json()["errors"]["password"]
+    assert not User.objects.exists()
+
+
+def test_register_names_every_missing_field(api_client):
+    response = api_client.post(REGISTER, {}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "firstName": ["This field is required."],
+        "lastName": ["This field is required."],
+        "email": ["This field is required."],
+        "password": ["This field is required."],
+    }
+
+
+def test_register_rejects_values_of_the_wrong_type(api_client):
+    body = {"firstName": 7, "lastName": ["x"], "email": True, "password": {"a": 1}}
+
+    response = api_client.post(REGISTER, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "firstName": ["Must be a string."],
+        "lastName": ["Must be a string."],
+        "email": ["Enter a valid email address."],
+        "password": ["Must be a string."],
+    }
+    assert not User.objects.exists()
+
+
+def test_register_rejects_over_long_strings(api_client):
+    body = {
+        **NEW_USER,
+        "firstName": "a" * 151,
+        "email": "a" * 250 + "@example.com",
+    }
+
+    response = api_client.post(REGISTER, body, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"firstName", "email"}
+    assert not User.objects.exists()
+
+
+def test_register_refuses_to_set_the_role(api_client):
+    response = api_client.post(REGISTER, {**NEW_USER, "role": "admin"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"role": ["This field cannot be set."]}
+    assert not User.objects.exists()
+
+
+def test_register_answers_malformed_json_with_400(api_client):
+    response = api_client.post(REGISTER, '{"email": ', content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_request"
+
+
+def test_register_rejects_a_body_that_is_not_an_object(api_client):
+    response = api_client.post(REGISTER, ["a", "b"], format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_register_rejects_a_form_encoded_body_with_415(api_client):
+    response = api_client.post(REGISTER, NEW_USER)
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_register_is_throttled_per_client_address(api_client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"register": "2/hour", "token_refresh": "100/minute"},
+    }
+    for n in range(2):
+        body = {**NEW_USER, "email": f"user{n}@example.com"}
+        assert api_client.post(REGISTER, body, format="json").status_code == 201
+
+    response = api_client.post(REGISTER, {**NEW_USER, "email": "third@example.com"}, format="json")
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert User.objects.count() == 2
+
+
+# --- login ------------------------------------------------------------------------------------
+
+
+def test_login_answers_tokens_and_sets_the_http_only_cookie(api_client, user):
+    response = login(api_client, user.email.upper())
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"message", "token", "refresh"}
+    assert body["message"] == "Login successful."
+    cookie = response.cookies["userAuthToken"]
+    assert cookie.value == body["token"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["secure"] is True
+    assert cookie["max-age"] == 15 * 60
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"email": "user-does-not-exist@example.com", "password": DEFAULT_PASSWORD},
+        {"password": "wrong-password-entirely"},
+    ],
+)
+def test_login_rejects_bad_credentials_with_401(api_client, user, credentials):
+    body = {"email": user.email, **credentials}
+
+    response = api_client.post(LOGIN, body, format="json")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "message": "Invalid email or password.",
+        "code": "invalid_credentials",
+        "errors": {},
+    }
+    assert "userAuthToken" not in response.cookies
+
+
+def test_login_rejects_a_deactivated_user(api_client):
+    user = UserFactory(is_active=False)
+
+    assert login(api_client, user.email).status_code == 401
+
+
+def test_login_requires_email_and_password(api_client):
+    response = api_client.post(LOGIN, {"email": 5}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "email": ["Must be a string."],
+        "password": ["This field is required."],
+    }
+
+
+def test_login_is_throttled_per_email_after_repeated_failures(api_client, user, settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_EMAIL = 3
+    for _ in range(3):
+        assert login(api_client, user.email, "wrong-password").status_code == 401
+
+    response = login(api_client, user.email)
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert 0 < int(response["Retry-After"]) <= settings.LOGIN_FAILURE_WINDOW_SECONDS
+    assert login(APIClient(REMOTE_ADDR="10.0.0.9"), user.email).status_code == 429
+
+
+def test_login_is_throttled_per_client_address_across_emails(api_client, user, settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_IP = 3
+    for n in range(3):
+        assert login(api_client, f"guess{n}@example.com", "wrong-password").status_code == 401
+
+    response = login(api_client, user.email)
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert login(APIClient(REMOTE_ADDR="10.0.0.9"), user.email).status_code == 200
+
+
+def test_login_success_clears_the_failures_of_that_email(api_client, user, settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_EMAIL = 3
+    for _ in range(2):
+        login(api_client, user.email, "wrong-password")
+    assert login(api_client, user.email).status_code == 200
+
+    for _ in range(2):
+        login(api_client, user.email, "wrong-password")
+
+    assert login(api_client, user.email).status_code == 200
+
+
+# --- me ---------------------------------------------------------------------------------------
+
+
+def test_me_answers_the_caller(auth_client, user):
+    response = auth_client.get(ME)
+
+    assert response.status_code == 200
+    assert response.json() == user_json(user)
+
+
+def test_me_accepts_the_access_token_as_the_cookie(api_client, user, tokens):
+    api_client.cookies["userAuthToken"] = tokens.access
+
+    response = api_client.get(ME)
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(user.pk)
+
+
+def test_me_requires_authentication(api_client):
+    response = api_client.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_me_rejects_a_token_signed_with_another_key(user):
+    response = bearer(access_token_signed_with_other_key(user)).get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_me_makes_one_query(auth_client, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert auth_client.get(ME).status_code == 200
+
+
+def test_me_patch_changes_the_names(auth_client, user):
+    response = auth_client.patch(ME, {"firstName": "Grace", "lastName": "Hopper"}, format="json")
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name) == ("Grace", "Hopper")
+    assert response.json() == user_json(user)
+
+
+def test_me_patch_changes_the_email_stored_in_lower_case(auth_client, user):
+    response = auth_client.patch(ME, {"email": "New.Address@Example.com"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["email"] == "new.address@example.com"
+    user.refresh_from_db()
+    assert user.email == "new.address@example.com"
+
+
+def test_me_patch_rejects_an_email_taken_by_another_user(auth_client, user):
+    UserFactory(email="taken@example.com")
+    original_email = user.email
+
+    response = auth_client.patch(ME, {"email": "Taken@Example.com"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "email_taken"
+    assert response.json()["errors"] == {"email": ["A user with this email already exists."]}
+    user.refresh_from_db()
+    assert user.email == original_email
+
+
+def test_me_patch_accepts_the_own_email_in_another_case(auth_client, user):
+    response = auth_client.patch(ME, {"email": user.email.upper()}, format="json")
+
+    assert response.status_code == 200
+
+
+def test_me_patch_cannot_change_the_role(auth_client, user):
+    response = auth_client.patch(ME, {"role": "admin", "firstName": "Eve"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"role": ["This field cannot be set."]}
+    user.refresh_from_db()
+    assert user.role == Role.USER
+    assert user.first_name != "Eve"
+
+
+def test_me_patch_rejects_a_blank_or_over_long_name(auth_client):
+    response = auth_client.patch(ME, {"firstName": "", "lastName": "x" * 151}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"firstName", "lastName"}
+
+
+def test_me_does_not_allow_put(auth_client):
+    assert auth_client.put(ME, {"firstName": "X"}, format="json").status_code == 405
+
+
+# --- refresh ----------------------------------------------------------------------------------
+
+
+def test_refresh_rotates_the_pair_and_rejects_the_old_refresh_token(api_client, tokens):
+    response = api_client.post(REFRESH, {"refresh": tokens.refresh}, format="json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["message"] == "Token refreshed."
+    assert body["refresh"] != tokens.refresh
+    assert response.cookies["userAuthToken"].value == body["token"]
+    assert bearer(body["token"]).get(ME).status_code == 200
+
+    replay = api_client.post(REFRESH, {"refresh": tokens.refresh}, format="json")
+
+    assert replay.status_code == 401
+    assert replay.json()["code"] == "refresh_token_not_valid"
+    assert api_client.post(REFRESH, {"refresh": body["refresh"]}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("mangle", ["access", "garbage", "other_key"])
+def test_refresh_rejects_what_is_not_one_of_its_refresh_tokens(api_client, user, tokens, mangle):
+    candidates = {
+        "access": tokens.access,
+        "garbage": "not.a.token",
+        "other_key": access_token_signed_with_other_key(user),
+    }
+
+    response = api_client.post(REFRESH, {"refresh": candidates[mangle]}, format="json")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "refresh_token_not_valid"
+
+
+def test_refresh_rejects_the_token_of_a_deactivated_user(api_client, user, tokens):
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = api_client.post(REFRESH, {"refresh": tokens.refresh}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_refresh_requires_a_string_refresh_token(api_client):
+    response = api_client.post(REFRESH, {"refresh": 12}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"refresh": ["Must be a string."]}
+
+
+# --- logout -----------------------------------------------------------------------------------
+
+
+def test_logout_revokes_the_refresh_and_access_tokens_and_clears_the_cookie(
+    auth_client, tokens, api_client, internal_client
+):
+    response = auth_client.post(LOGOUT, {"refresh": tokens.refresh}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"message": "Logged out."}
+    assert response.cookies["userAuthToken"].value == ""
+    assert response.cookies["userAuthToken"]["max-age"] == 0
+    assert api_client.post(REFRESH, {"refresh": tokens.refresh}, format="json").status_code == 401
+    assert auth_client.get(ME).status_code == 401
+    internal_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.access}")
+    assert internal_client.get(VERIFY).status_code == 401
+
+
+def test_logout_by_get_revokes_the_access_token_for_old_clients(api_client, tokens):
+    api_client.cookies["userAuthToken"] = tokens.access
+
+    response = api_client.get(LOGOUT)
+
+    assert response.status_code == 200
+    assert RevokedAccessToken.objects.count() == 1
+    assert bearer(tokens.access).get(ME).status_code == 401
+
+
+def test_logout_refuses_another_users_refresh_token_and_changes_nothing(auth_client, api_client):
+    other_tokens = token_pair_issue(user=UserFactory())
+
+    response = auth_client.post(LOGOUT, {"refresh": other_tokens.refresh}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "refresh_token_not_owned"
+    assert not RevokedAccessToken.objects.exists()
+    assert auth_client.get(ME).status_code == 200
+    refreshed = api_client.post(REFRESH, {"refresh": other_tokens.refresh}, format="json")
+    assert refreshed.status_code == 200
+
+
+def test_logout_rejects_an_invalid_refresh_token_and_revokes_nothing(auth_client):
+    response = auth_client.post(LOGOUT, {"refresh": "not.a.token"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "refresh_token_not_valid"
+    assert not RevokedAccessToken.objects.exists()
+
+
+def test_logout_does_not_affect_other_sessions_of_other_users(auth_client, tokens):
+    other = UserFactory()
+    other_tokens = token_pair_issue(user=other)
+
+    auth_client.post(LOGOUT, {"refresh": tokens.refresh}, format="json")
+
+    assert bearer(other_tokens.access).get(ME).status_code == 200
+
+
+def test_logout_requires_authentication(api_client):
+    assert api_client.post(LOGOUT, {}, format="json").status_code == 401
+
+
+# --- the whole journey ------------------------------------------------------------------------
+
+
+def test_register_login_me_refresh_logout_journey(api_client):
+    assert api_client.post(REGISTER, NEW_USER, format="json").status_code == 201
+
+    logged_in = login(api_client, NEW_USER["email"], NEW_USER["password"]).json()
+    me = bearer(logged_in["token"]).get(ME)
+    assert me.status_code == 200
+    assert me.json()["email"] == "ada.lovelace@example.com"
+
+    refreshed = api_client.post(REFRESH, {"refresh": logged_in["refresh"]}, format="json").json()
+    session = bearer(refreshed["token"])
+    assert session.get(ME).status_code == 200
+
+    assert session.post(LOGOUT, {"refresh": refreshed["refresh"]}, format="json").status_code == 200
+    assert session.get(ME).status_code == 401
+    again = api_client.post(REFRESH, {"refresh": refreshed["refresh"]}, format="json")
+    assert again.status_code == 401
+
+
+# --- internal verify --------------------------------------------------------------------------
+
+
+def verify(internal_client: APIClient, token: str):
+    return internal_client.get(VERIFY, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_verify_answers_who_the_token_belongs_to(internal_client):
+    admin = AdminUserFactory()
+    token = token_pair_issue(user=admin).access
+
+    response = verify(internal_client, token)
+
+    assert response.status_code == 200
+    assert response.json() == {"userId": str(admin.pk), "email": admin.email, "role": "admin"}
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_verify_accepts_the_previous_internal_token_during_rotation(tokens):
+    client = APIClient(headers={"X-Internal-Token": "test-internal-token-previous"})
+
+    assert verify(client, tokens.access).status_code == 200
+
+
+@pytest.mark.parametrize("header", [None, "wrong-token"])
+def test_verify_requires_the_internal_token(tokens, header):
+    client = APIClient(headers={"X-Internal-Token": header} if header else {})
+
+    response = verify(client, tokens.access)
+
+    assert response.status_code == 401
+    assert set(response.json()) == {"message", "code", "errors"}
+    assert "userId" not in response.json()
+
+
+def test_verify_rejects_a_request_without_an_access_token(internal_client):
+    response = internal_client.get(VERIFY)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(expired_access_token, id="expired"),
+        pytest.param(access_token_signed_with_other_key, id="other-key"),
+        pytest.param(
+            lambda user: with_claims_changed(
+                token_pair_issue(user=user).access, user_id=str(AdminUserFactory().pk)
+            ),
+            id="tampered",
+        ),
+        pytest.param(lambda user: token_pair_issue(user=user).refresh, id="refresh-not-access"),
+        pytest.param(lambda user: "garbage", id="garbage"),
+    ],
+)
+def test_verify_rejects_a_bad_access_token(internal_client, user, make_token):
+    response = verify(internal_client, make_token(user))
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "message": "Token is invalid or expired.",
+        "code": "token_not_valid",
+        "errors": {},
+    }
+
+
+def test_verify_rejects_a_revoked_access_token(internal_client, auth_client, tokens):
+    assert verify(internal_client, tokens.access).status_code == 200
+    auth_client.get(LOGOUT)
+
+    assert verify(internal_client, tokens.access).status_code == 401
+
+
+def test_verify_rejects_the_token_of_a_deactivated_user(internal_client, user, tokens):
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    assert verify(internal_client, tokens.access).status_code == 401
+
+
+def test_verify_makes_one_query(internal_client, tokens, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert verify(internal_client, tokens.access).status_code == 200
