@@ -1,0 +1,120 @@
+"""order_service settings, read from the environment (see docs/CONVENTIONS.md)."""
+
+from pathlib import Path
+
+from ecommerce_common import settings as common
+from ecommerce_common.logging import logging_config
+from ecommerce_common.settings import env, required
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SERVICE_NAME = "order_service"
+
+DEBUG = common.DEBUG
+SECRET_KEY = required("DJANGO_SECRET_KEY", dev_default="dev-only-order-service-secret-key")
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else []
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "ecommerce_common",
+    "orders",
+    "payments",
+]
+
+MIDDLEWARE = common.MIDDLEWARE
+ROOT_URLCONF = "order_service.urls"
+TEMPLATES = common.TEMPLATES
+WSGI_APPLICATION = "order_service.wsgi.application"
+APPEND_SLASH = False
+
+DATABASES = {
+    "default": common.database(dev_default=f"sqlite:///{BASE_DIR.parent}/var/orders.sqlite3")
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+REST_FRAMEWORK = common.rest_framework(
+    authentication=["ecommerce_common.user_auth.UserTokenAuthentication"]
+)
+SPECTACULAR_SETTINGS = common.spectacular(
+    title="order_service API",
+    description="Orders, the payment step and the order state machine.",
+)
+
+LOGGING = logging_config(
+    service=SERVICE_NAME,
+    level=env.str("LOG_LEVEL", default="INFO"),
+    fmt=env.str("LOG_FORMAT", default="json"),
+)
+
+MAX_REQUEST_BODY_BYTES = common.MAX_REQUEST_BODY_BYTES
+
+# --- other services -----------------------------------------------------------------------------
+INTERNAL_API_TOKENS = common.internal_api_tokens()
+USER_SERVICE_URL = required("USER_SERVICE_URL", dev_default="http://127.0.0.1:8001")
+PRODUCT_SERVICE_URL = required("PRODUCT_SERVICE_URL", dev_default="http://127.0.0.1:8002")
+PRODUCT_SERVICE_TIMEOUT_SECONDS = env.float("PRODUCT_SERVICE_TIMEOUT_SECONDS", default=5.0)
+
+# --- orders -------------------------------------------------------------------------------------
+# An unpaid order expires after the payment window; the stock reservation lives a grace period
+# longer, so the order always expires (and releases its stock) before the reservation lapses.
+ORDER_PAYMENT_WINDOW_SECONDS = env.int("ORDER_PAYMENT_WINDOW_SECONDS", default=15 * 60)
+ORDER_RESERVATION_GRACE_SECONDS = env.int("ORDER_RESERVATION_GRACE_SECONDS", default=5 * 60)
+ORDER_MAX_QUANTITY_PER_LINE = env.int("ORDER_MAX_QUANTITY_PER_LINE", default=1000)
+ORDER_MAX_LINES = env.int("ORDER_MAX_LINES", default=100)
+
+# --- payments -----------------------------------------------------------------------------------
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.SimulatedGateway")
+# What the simulated gateway does with a valid token: "normal", "fail" or "timeout" (tests).
+PAYMENT_SIMULATOR_MODE = env.str("PAYMENT_SIMULATOR_MODE", default="normal")
+# A payment attempt still "processing" after this long is treated as abandoned and may be retried
+# (safe: the gateway deduplicates charges by the order id).
+PAYMENT_ATTEMPT_STALE_SECONDS = env.int("PAYMENT_ATTEMPT_STALE_SECONDS", default=60)
+
+# --- Celery (publishing only: order_service sends events, integration_service consumes) ---------
+CELERY_BROKER_URL, _broker_options = common.celery_broker()
+# A request must never hang on a down broker: connect fast, retry once, and leave the outbox row
+# pending for the sweep.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **_broker_options,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_CONNECTION_RETRY = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = False
+CELERY_BROKER_CONNECTION_MAX_RETRIES = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=100)
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

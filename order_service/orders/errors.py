@@ -1,0 +1,87 @@
+"""The orders app's error codes and the exceptions that carry them (rendered by the shared
+exception handler as ``{"message", "code", "errors"}``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from rest_framework import status
+
+from ecommerce_common.errors import ApiError, Conflict, ServiceUnavailable
+
+
+class OrderErrorCode(StrEnum):
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    UNKNOWN_PRODUCT = "unknown_product"
+    INVALID_PRODUCT = "invalid_product"
+    TOTAL_MISMATCH = "total_mismatch"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    ORDER_EXPIRED = "order_expired"
+    ALREADY_PAID = "already_paid"
+    PAYMENT_IN_PROGRESS = "payment_in_progress"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    PRODUCT_SERVICE_UNAVAILABLE = "product_service_unavailable"
+
+
+class InsufficientStock(Conflict):
+    default_code = OrderErrorCode.INSUFFICIENT_STOCK
+    # The old system's message, which its clients match on.
+    default_detail = "not sufficient inventory"
+
+
+class UnknownProduct(ApiError):
+    default_code = OrderErrorCode.UNKNOWN_PRODUCT
+    default_detail = "A product in the order does not exist."
+
+
+class InvalidProduct(ApiError):
+    default_code = OrderErrorCode.INVALID_PRODUCT
+    default_detail = "The product service rejected the order's items."
+
+
+class TotalMismatch(ApiError):
+    default_code = OrderErrorCode.TOTAL_MISMATCH
+    default_detail = "totalAmount does not match the order's price; prices come from the catalogue."
+
+
+class IllegalTransition(Conflict):
+    default_code = OrderErrorCode.ILLEGAL_TRANSITION
+
+    def __init__(self, *, source: str, target: str) -> None:
+        super().__init__(
+            f"An order cannot go from {source} to {target}.",
+            errors={"status": source, "requested": target},
+        )
+
+
+class OrderExpired(Conflict):
+    default_code = OrderErrorCode.ORDER_EXPIRED
+    default_detail = "The payment window of this order has passed; the order has expired."
+
+
+class AlreadyPaid(Conflict):
+    default_code = OrderErrorCode.ALREADY_PAID
+    default_detail = "This order has already been paid; it was not charged again."
+
+
+class PaymentInProgress(Conflict):
+    default_code = OrderErrorCode.PAYMENT_IN_PROGRESS
+    default_detail = "A payment for this order is being processed; try again shortly."
+
+
+class IdempotencyKeyReused(ApiError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = OrderErrorCode.IDEMPOTENCY_KEY_REUSED
+    default_detail = "This Idempotency-Key was already used with a different request body."
+
+
+class InvalidIdempotencyKey(ApiError):
+    default_code = OrderErrorCode.INVALID_IDEMPOTENCY_KEY
+    default_detail = "Idempotency-Key must be 1 to 255 printable ASCII characters."
+
+
+class ProductServiceUnavailable(ServiceUnavailable):
+    default_code = OrderErrorCode.PRODUCT_SERVICE_UNAVAILABLE
+    default_detail = "The product service is unavailable; no order was created. Try again."

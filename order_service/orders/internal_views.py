@@ -1,0 +1,67 @@
+"""The internal API (CONVENTIONS.md), for integration_service: ``X-Internal-Token`` required."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from payments.refunds import payments_refund_pending
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ecommerce_common.internal_auth import InternalTokenAuthentication, IsInternalService
+from orders import services
+from orders.models import Order
+from orders.outbox import outbox_publish_pending
+from orders.serializers import InternalStatusSerializer
+from orders.views import render_order
+
+
+class InternalView(APIView):
+    authentication_classes = [InternalTokenAuthentication]
+    permission_classes = [IsInternalService]
+
+
+class InternalOrderStatusView(InternalView):
+    @extend_schema(request=InternalStatusSerializer, responses=dict)
+    def put(self, request: Request, order_id: UUID) -> Response:
+        serializer = InternalStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            order, _ = services.order_transition(
+                order_id=order_id,
+                to_status=data["status"],
+                reason=data["reason"],
+                event_id=data["eventId"],
+            )
+        except Order.DoesNotExist as exc:
+            raise NotFound("Order not found.") from exc
+        return Response(render_order(order))
+
+
+class InternalOutboxRelayView(InternalView):
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "OutboxRelayResult",
+            {"published": serializers.IntegerField(), "refunded": serializers.IntegerField()},
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        # The periodic sweep also retries refunds the gateway could not make at the time.
+        return Response(
+            {"published": outbox_publish_pending(), "refunded": payments_refund_pending()}
+        )
+
+
+class InternalOrdersExpireView(InternalView):
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("OrdersExpireResult", {"expired": serializers.IntegerField()}),
+    )
+    def post(self, request: Request) -> Response:
+        return Response({"expired": services.orders_expire_overdue()})

@@ -1,0 +1,118 @@
+"""product_service's stock reservations, as order_service uses them (CONVENTIONS.md).
+
+Reserving is idempotent per order id on product_service's side, so the POST is retried on
+transport errors like a safe call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from django.conf import settings
+
+from ecommerce_common.http import ServiceCallError, ServiceClient
+from orders.errors import (
+    InsufficientStock,
+    InvalidProduct,
+    ProductServiceUnavailable,
+    UnknownProduct,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReservedLine:
+    product_id: str
+    title: str
+    unit_price: Decimal
+    quantity: int
+
+
+@cache
+def _client(base_url: str, token: str, timeout: float) -> ServiceClient:
+    return ServiceClient(
+        base_url, internal_token=token, connect_timeout=2.0, read_timeout=timeout, retries=1
+    )
+
+
+def product_service() -> ServiceClient:
+    return _client(
+        settings.PRODUCT_SERVICE_URL,
+        settings.INTERNAL_API_TOKENS[0],
+        settings.PRODUCT_SERVICE_TIMEOUT_SECONDS,
+    )
+
+
+def _error_fields(response) -> tuple[str, str, dict]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
+    return str(body.get("code", "")), str(body.get("message", "")), errors
+
+
+def reservation_create(
+    *, order_id: str, items: list[tuple[str, int]], ttl_seconds: int
+) -> list[ReservedLine]:
+    """Reserve every line or none; return the lines with the catalogue's title and unit price."""
+    payload = {
+        "orderId": order_id,
+        "items": [
+            {"productId": product_id, "quantity": quantity} for product_id, quantity in items
+        ],
+        "ttlSeconds": ttl_seconds,
+    }
+    try:
+        response = product_service().post("/internal/reservations", json=payload, idempotent=True)
+    except ServiceCallError as exc:
+        # The reservation may have been made before the failure: give it back if we can.
+        reservation_release_quietly(order_id=order_id)
+        raise ProductServiceUnavailable() from exc
+
+    if response.status_code in (200, 201):
+        try:
+            return [
+                ReservedLine(
+                    product_id=str(line["productId"]),
+                    title=str(line["title"]),
+                    unit_price=Decimal(str(line["unitPrice"])).quantize(Decimal("0.01")),
+                    quantity=int(line["quantity"]),
+                )
+                for line in response.json()["items"]
+            ]
+        except (ValueError, KeyError, TypeError, InvalidOperation) as exc:
+            logger.error("unreadable reservation answer", extra={"order_id": order_id})
+            reservation_release_quietly(order_id=order_id)
+            raise ProductServiceUnavailable() from exc
+
+    code, message, errors = _error_fields(response)
+    if response.status_code == 409:
+        raise InsufficientStock(errors=errors)
+    if response.status_code == 400 and code == "unknown_product":
+        raise UnknownProduct(message or None, errors=errors)
+    if response.status_code in (400, 404, 422):
+        raise InvalidProduct(message or None, errors=errors)
+    logger.error(
+        "unexpected reservation answer",
+        extra={"order_id": order_id, "status": response.status_code},
+    )
+    raise ProductServiceUnavailable()
+
+
+def reservation_release_quietly(*, order_id: str) -> bool:
+    """Release an order's reservation; best effort (an unreleased one expires by its TTL)."""
+    try:
+        response = product_service().post(
+            f"/internal/reservations/{order_id}/release", idempotent=True
+        )
+    except ServiceCallError:
+        logger.warning("could not release reservation", extra={"order_id": order_id})
+        return False
+    return response.status_code in (200, 404)

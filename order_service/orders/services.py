@@ -1,0 +1,244 @@
+"""Writes on orders: creation (with the stock reservation), status transitions, cancellation
+and expiry. Every status change is a guarded update that also appends a history row and an
+outbox event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from payments.models import PaymentStatus
+from payments.refunds import payment_refund_schedule
+
+from orders.errors import IllegalTransition, TotalMismatch
+from orders.models import Order, OrderItem, StatusHistory
+from orders.outbox import outbox_event_add
+from orders.reservations import ReservedLine, reservation_create, reservation_release_quietly
+from orders.status import EVENT_FOR_STATUS, INITIAL_STATUS, REFUND_ON, OrderStatus, can_transition
+
+logger = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
+
+
+def reservation_ttl_seconds() -> int:
+    return settings.ORDER_PAYMENT_WINDOW_SECONDS + settings.ORDER_RESERVATION_GRACE_SECONDS
+
+
+def _money(value: Decimal) -> float:
+    return float(value.quantize(CENT))
+
+
+def order_event_data(
+    *, order: Order, previous_status: str | None, reason: str, items: list[OrderItem] | None = None
+) -> dict[str, Any]:
+    lines = items if items is not None else list(order.items.all())
+    return {
+        "userId": order.user_id,
+        "status": order.status,
+        "previousStatus": previous_status,
+        "reason": reason,
+        "totalAmount": _money(order.total_amount),
+        "currency": order.currency,
+        "items": [
+            {
+                "productId": line.product_id,
+                "title": line.title,
+                "unitPrice": _money(line.unit_price),
+                "quantity": line.quantity,
+            }
+            for line in lines
+        ],
+    }
+
+
+def order_create(
+    *,
+    user_id: str,
+    items: list[tuple[str, int]],
+    claimed_total: Decimal | None = None,
+    on_stored: Callable[[Order], None] | None = None,
+) -> Order:
+    """Reserve the stock, then store the order in ``payment_pending``.
+
+    The order id is generated first so the reservation is made under it (and a retried reserve
+    call is deduplicated by product_service). Prices come from the reservation's answer; a
+    ``claimed_total`` (the old body's ``totalAmount``) is only compared, never used.
+    ``on_stored`` runs inside the storing transaction (the Idempotency-Key record). If the order
+    cannot be stored, the reservation is released.
+    """
+    order_id = uuid.uuid4()
+    reserved = reservation_create(
+        order_id=str(order_id), items=items, ttl_seconds=reservation_ttl_seconds()
+    )
+    try:
+        total = sum((line.unit_price * line.quantity for line in reserved), Decimal("0")).quantize(
+            CENT
+        )
+        if claimed_total is not None and claimed_total.quantize(CENT) != total:
+            raise TotalMismatch(
+                errors={
+                    "totalAmount": f"The order's total is {total}; it was given as {claimed_total}."
+                }
+            )
+        with transaction.atomic():
+            order = _order_store(order_id=order_id, user_id=user_id, total=total, reserved=reserved)
+            if on_stored is not None:
+                on_stored(order)
+    except BaseException:
+        reservation_release_quietly(order_id=str(order_id))
+        raise
+    logger.info("order created", extra={"order_id": str(order_id), "user_id": user_id})
+    return order
+
+
+def _order_store(
+    *, order_id: UUID, user_id: str, total: Decimal, reserved: list[ReservedLine]
+) -> Order:
+    now = timezone.now()
+    order = Order.objects.create(
+        id=order_id,
+        user_id=user_id,
+        status=INITIAL_STATUS,
+        total_amount=total,
+        payment_deadline=now + timedelta(seconds=settings.ORDER_PAYMENT_WINDOW_SECONDS),
+    )
+    items = OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order,
+            product_id=line.product_id,
+            title=line.title,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+        )
+        for line in reserved
+    )
+    reason = "order created"
+    StatusHistory.objects.create(
+        order=order, from_status="", to_status=INITIAL_STATUS, reason=reason
+    )
+    outbox_event_add(
+        order=order,
+        event_type=EVENT_FOR_STATUS[INITIAL_STATUS],
+        data=order_event_data(order=order, previous_status=None, reason=reason, items=items),
+    )
+    return order
+
+
+def order_status_apply(
+    *, order: Order, to_status: str, reason: str = "", event_id: str | None = None
+) -> Order:
+    """Move a row-locked order to ``to_status`` (inside the caller's transaction).
+
+    The UPDATE is conditional on the status read, so even without the row lock two concurrent
+    transitions cannot both win. Writes the history row and the outbox event; schedules the
+    refund when a paid order ends cancelled or out of stock.
+    """
+    source = order.status
+    if not can_transition(source, to_status):
+        raise IllegalTransition(source=source, target=to_status)
+    now = timezone.now()
+    updated = Order.objects.filter(pk=order.pk, status=source).update(
+        status=to_status, updated_at=now
+    )
+    if updated != 1:
+        current = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
+        raise IllegalTransition(source=current or source, target=to_status)
+    order.status = to_status
+    order.updated_at = now
+    StatusHistory.objects.create(
+        order=order, from_status=source, to_status=to_status, reason=reason, event_id=event_id
+    )
+    if to_status in REFUND_ON:
+        payment_refund_schedule(order_id=order.pk)
+    outbox_event_add(
+        order=order,
+        event_type=EVENT_FOR_STATUS[to_status],
+        data=order_event_data(order=order, previous_status=source, reason=reason),
+    )
+    logger.info(
+        "order status changed",
+        extra={
+            "order_id": str(order.pk),
+            "from_status": source,
+            "to_status": to_status,
+            "event_id": event_id,
+        },
+    )
+    return order
+
+
+def order_transition(
+    *,
+    order_id: UUID,
+    to_status: str,
+    reason: str = "",
+    event_id: str | None = None,
+    expected: Collection[str] | None = None,
+) -> tuple[Order, bool]:
+    """Apply one transition of the state machine; return the order and whether it changed.
+
+    With an ``event_id``, a repeat of an event already applied (same event, same target) is a
+    no-op. ``expected`` narrows the statuses the caller accepts to start from.
+    Raises ``Order.DoesNotExist`` and ``IllegalTransition``.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if (
+            event_id is not None
+            and StatusHistory.objects.filter(
+                order=order, event_id=event_id, to_status=to_status
+            ).exists()
+        ):
+            return order, False
+        if expected is not None and order.status not in expected:
+            raise IllegalTransition(source=order.status, target=to_status)
+        order_status_apply(order=order, to_status=to_status, reason=reason, event_id=event_id)
+    return order, True
+
+
+def order_cancel(*, order_id: UUID, by_admin: bool = False) -> Order:
+    """Cancel an order that is not yet confirmed; a paid one is refunded."""
+    reason = "cancelled by an admin" if by_admin else "cancelled by the customer"
+    order, _ = order_transition(order_id=order_id, to_status=OrderStatus.CANCELLED, reason=reason)
+    return order
+
+
+def order_expire(*, order_id: UUID) -> bool:
+    """Expire one unpaid order; False when it is no longer payment_pending."""
+    try:
+        order_transition(
+            order_id=order_id,
+            to_status=OrderStatus.EXPIRED,
+            reason="payment window elapsed",
+            expected={OrderStatus.PAYMENT_PENDING},
+        )
+    except (IllegalTransition, Order.DoesNotExist):
+        return False
+    return True
+
+
+def orders_expire_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Expire unpaid orders past their payment window; return how many expired.
+
+    Orders with a payment attempt in flight are left alone until the attempt goes stale: the
+    attempt decides their fate.
+    """
+    now = now or timezone.now()
+    in_flight_since = now - timedelta(seconds=settings.PAYMENT_ATTEMPT_STALE_SECONDS)
+    overdue = (
+        Order.objects.filter(status=OrderStatus.PAYMENT_PENDING, payment_deadline__lte=now)
+        .exclude(payment__status=PaymentStatus.PROCESSING, payment__updated_at__gt=in_flight_since)
+        .order_by("payment_deadline")
+        .values_list("id", flat=True)[:limit]
+    )
+    return sum(order_expire(order_id=order_id) for order_id in list(overdue))

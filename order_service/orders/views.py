@@ -1,0 +1,115 @@
+"""The order API: thin views that validate, call one service or selector, and render."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from payments.services import order_pay
+from rest_framework import status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ecommerce_common.pagination import PageNumberPagination
+from orders import idempotency, selectors, services
+from orders.models import Order
+from orders.serializers import (
+    OrderCreateSerializer,
+    OrderListQuerySerializer,
+    OrderPaySerializer,
+    OrderSerializer,
+    OrderStatusSerializer,
+    PaymentSerializer,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def render_order(order: Order) -> dict[str, Any]:
+    """The order as JSON-ready data (exactly what a response carries, so it can be stored)."""
+    fresh = Order.objects.prefetch_related("items").get(pk=order.pk)
+    return json.loads(JSONRenderer().render(OrderSerializer(fresh).data))
+
+
+class OrderListCreateView(APIView):
+    @extend_schema(parameters=[OrderListQuerySerializer], responses=OrderSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        query = OrderListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        orders = selectors.order_list(user=request.user, status=query.validated_data.get("status"))
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=OrderCreateSerializer,
+        responses={201: OrderSerializer},
+        parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER)],
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None:
+            idempotency.idempotency_key_validate(key)
+        serializer = OrderCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def create(on_stored: Any = None) -> Order:
+            return services.order_create(
+                user_id=request.user.id,
+                items=data["lines"],
+                claimed_total=data["total_amount"],
+                on_stored=on_stored,
+            )
+
+        if key is None:
+            return Response(render_order(create()), status=status.HTTP_201_CREATED)
+        code, body, replayed = idempotency.order_create_idempotent(
+            user_id=request.user.id,
+            key=key,
+            body_hash=idempotency.request_hash(request.data),
+            create=create,
+            render=render_order,
+        )
+        return Response(body, status=code, headers={"Idempotent-Replayed": str(replayed).lower()})
+
+
+class OrderDetailView(APIView):
+    @extend_schema(responses=OrderSerializer)
+    def get(self, request: Request, order_id: UUID) -> Response:
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        return Response(OrderSerializer(order).data)
+
+
+class OrderStatusView(APIView):
+    @extend_schema(responses=OrderStatusSerializer)
+    def get(self, request: Request, order_id: UUID) -> Response:
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        history = selectors.order_history(order=order)
+        return Response(OrderStatusSerializer({"order": order, "history": history}).data)
+
+
+class OrderPayView(APIView):
+    @extend_schema(request=OrderPaySerializer, responses=OrderSerializer)
+    def post(self, request: Request, order_id: UUID) -> Response:
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        serializer = OrderPaySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order, payment = order_pay(
+            order_id=order.pk, payment_token=serializer.validated_data["paymentToken"]
+        )
+        body = render_order(order)
+        body["payment"] = PaymentSerializer(payment).data
+        return Response(body)
+
+
+class OrderCancelView(APIView):
+    @extend_schema(request=None, responses=OrderSerializer)
+    def post(self, request: Request, order_id: UUID) -> Response:
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        order = services.order_cancel(order_id=order.pk, by_admin=order.user_id != request.user.id)
+        return Response(render_order(order))

@@ -1,0 +1,167 @@
+"""The payment step: charge an order through the gateway, exactly once.
+
+A ``processing`` Payment row (one per order) is committed before the gateway is called, so a
+concurrent second attempt is refused; the gateway's idempotency key is the order id, so even a
+retried attempt after a timeout never charges twice. The outcome is applied in a second
+transaction: approved → ``paid``, declined → ``payment_failed``. If the order was cancelled or
+expired while the charge was in flight, the approved charge is refunded at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from orders.errors import AlreadyPaid, IllegalTransition, OrderExpired, PaymentInProgress
+from orders.models import Order
+from orders.services import order_expire, order_status_apply
+from orders.status import OrderStatus
+
+from ecommerce_common.errors import ApiError, Conflict, ServiceUnavailable
+from payments.gateway import ChargeResult, GatewayError, InvalidPaymentToken, get_gateway
+from payments.models import Payment, PaymentStatus
+from payments.refunds import payment_refund_schedule
+
+logger = logging.getLogger(__name__)
+
+ALREADY_PAID_STATUSES = frozenset({OrderStatus.PAID, OrderStatus.CONFIRMED})
+
+
+class PaymentDeclined(ApiError):
+    status_code = 402
+    default_code = "payment_declined"
+    default_detail = "The payment was declined; the order is now payment_failed."
+
+
+class InvalidPaymentTokenError(ApiError):
+    default_code = "invalid_payment_token"
+    default_detail = "The payment token is not valid; nothing was charged."
+
+
+class PaymentGatewayUnavailable(ServiceUnavailable):
+    default_code = "payment_gateway_unavailable"
+    default_detail = "The payment provider did not answer; nothing was recorded as paid. Try again."
+
+
+class PaidTooLate(Conflict):
+    default_code = "order_closed_during_payment"
+    default_detail = (
+        "The order was closed while the payment was processed; the charge was refunded."
+    )
+
+
+def order_pay(*, order_id: UUID, payment_token: str) -> tuple[Order, Payment]:
+    """Charge a ``payment_pending`` order; return it ``paid`` with its payment.
+
+    Raises ``PaymentDeclined`` (the order is then ``payment_failed``), ``AlreadyPaid``,
+    ``PaymentInProgress``, ``OrderExpired``, ``IllegalTransition`` or a gateway error.
+    """
+    payment = _payment_begin(order_id=order_id)
+    gateway = get_gateway()
+    try:
+        result = gateway.charge(
+            amount=payment.amount,
+            currency=payment.currency,
+            token=payment_token,
+            idempotency_key=str(order_id),
+        )
+    except InvalidPaymentToken as exc:
+        _payment_error(payment_id=payment.pk, error="invalid payment token")
+        raise InvalidPaymentTokenError(errors={"paymentToken": "Unknown payment token."}) from exc
+    except GatewayError as exc:
+        _payment_error(payment_id=payment.pk, error=f"{exc.__class__.__name__}: {exc}")
+        raise PaymentGatewayUnavailable() from exc
+    except BaseException:
+        _payment_error(payment_id=payment.pk, error="payment attempt crashed")
+        raise
+    return _payment_complete(payment_id=payment.pk, result=result)
+
+
+def _payment_begin(*, order_id: UUID) -> Payment:
+    expired = False
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status in ALREADY_PAID_STATUSES:
+            raise AlreadyPaid()
+        if order.status != OrderStatus.PAYMENT_PENDING:
+            raise IllegalTransition(source=order.status, target=OrderStatus.PAID)
+        now = timezone.now()
+        if order.payment_deadline <= now:
+            expired = True
+        else:
+            payment = Payment.objects.filter(order=order).first()
+            stale_before = now - timedelta(seconds=settings.PAYMENT_ATTEMPT_STALE_SECONDS)
+            if payment is None:
+                return Payment.objects.create(
+                    order=order,
+                    status=PaymentStatus.PROCESSING,
+                    amount=order.total_amount,
+                    currency=order.currency,
+                    provider=get_gateway().name,
+                    attempts=1,
+                )
+            if payment.status == PaymentStatus.PROCESSING and payment.updated_at > stale_before:
+                raise PaymentInProgress()
+            # An earlier attempt failed or was abandoned: try again under the same gateway key.
+            payment.status = PaymentStatus.PROCESSING
+            payment.attempts += 1
+            payment.save(update_fields=["status", "attempts", "updated_at"])
+            return payment
+    if expired:
+        order_expire(order_id=order_id)
+    raise OrderExpired()
+
+
+def _payment_error(*, payment_id: UUID, error: str) -> None:
+    Payment.objects.filter(pk=payment_id, status=PaymentStatus.PROCESSING).update(
+        status=PaymentStatus.ERROR, last_error=error[:2000], updated_at=timezone.now()
+    )
+
+
+def _payment_complete(*, payment_id: UUID, result: ChargeResult) -> tuple[Order, Payment]:
+    closed_meanwhile = False
+    with transaction.atomic():
+        order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
+        # Lock order then payment, the order every transition takes them in.
+        order = Order.objects.select_for_update().get(pk=order_id)
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment.charge_id = result.charge_id
+        payment.last_error = ""
+        if result.approved:
+            payment.status = PaymentStatus.APPROVED
+            payment.save(update_fields=["status", "charge_id", "last_error", "updated_at"])
+            if order.status == OrderStatus.PAYMENT_PENDING:
+                order_status_apply(
+                    order=order, to_status=OrderStatus.PAID, reason="payment approved"
+                )
+            else:
+                closed_meanwhile = True
+                payment_refund_schedule(order_id=order.pk)
+        else:
+            payment.status = PaymentStatus.DECLINED
+            payment.decline_reason = result.decline_reason
+            payment.save(
+                update_fields=["status", "charge_id", "decline_reason", "last_error", "updated_at"]
+            )
+            if order.status == OrderStatus.PAYMENT_PENDING:
+                order_status_apply(
+                    order=order,
+                    to_status=OrderStatus.PAYMENT_FAILED,
+                    reason=f"payment declined: {result.decline_reason}",
+                )
+    payment.refresh_from_db()
+    if closed_meanwhile:
+        logger.warning(
+            "order closed while paying; charge refunded", extra={"order_id": str(order.pk)}
+        )
+        raise PaidTooLate(errors={"status": order.status})
+    if not result.approved:
+        raise PaymentDeclined(
+            errors={"status": order.status, "declineReason": result.decline_reason}
+        )
+    logger.info("order paid", extra={"order_id": str(order.pk), "payment_id": str(payment.pk)})
+    return order, payment
