@@ -1,0 +1,45 @@
+"""Routes every service serves: health, readiness, the schema and its UI, JSON errors."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_answers_without_touching_the_database(api_client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = api_client.get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "service": "user_service"}
+
+
+def test_ready_checks_the_database(api_client):
+    response = api_client.get("/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+def test_openapi_schema_lists_the_user_routes(api_client):
+    response = api_client.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/users/register", "/users/login", "/users/me", "/internal/verify"} <= set(paths)
+
+
+def test_api_docs_page_loads(api_client):
+    assert api_client.get("/api/docs").status_code == 200
+
+
+def test_unknown_route_answers_json_404(api_client):
+    response = api_client.get("/users/nope")
+
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not found.", "code": "not_found", "errors": {}}
+
+
+def test_a_trailing_slash_is_not_redirected(api_client):
+    assert api_client.post("/users/login/", {}, format="json").status_code == 404
