@@ -5,3 +5,6 @@ class UsersConfig(AppConfig):
     name = "users"
     verbose_name = "users"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from users import schema  # noqa: F401  (registers the OpenAPI auth extensions)

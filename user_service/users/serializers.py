@@ -119,3 +119,11 @@ class VerifyOutputSerializer(serializers.Serializer):
     userId = serializers.CharField()
     email = serializers.EmailField()
     role = serializers.CharField()
+
+
+class ErrorOutputSerializer(serializers.Serializer):
+    """The shared error shape (documentation only; ecommerce_common.errors renders it)."""
+
+    message = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(help_text="Field errors keyed by the request's field names.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -27,7 +27,8 @@ from users.services import (
 )
 from users.throttling import RegisterThrottle, TokenRefreshThrottle
 
-ERROR_RESPONSES = {400: None, 401: None, 429: None}
+ERROR = serializers.ErrorOutputSerializer
+ERROR_RESPONSES = {400: ERROR, 401: ERROR, 429: ERROR}
 
 
 def client_ip(request: Request) -> str | None:
@@ -138,7 +139,7 @@ class LogoutView(APIView):
 
     @extend_schema(
         description="Kept for the old clients: revokes the access token used and clears the cookie.",
-        responses={200: serializers.MessageOutputSerializer, 401: None},
+        responses={200: serializers.MessageOutputSerializer, 401: ERROR},
     )
     def get(self, request: Request) -> Response:
         return self._logout(request, None)
@@ -147,7 +148,7 @@ class LogoutView(APIView):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: serializers.UserOutputSerializer, 401: None})
+    @extend_schema(responses={200: serializers.UserOutputSerializer, 401: ERROR})
     def get(self, request: Request) -> Response:
         return Response(serializers.UserOutputSerializer(request.user).data)
 
@@ -175,10 +176,8 @@ class VerifyView(APIView):
     throttle_classes = []
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("X-Internal-Token", location=OpenApiParameter.HEADER, required=True)
-        ],
-        responses={200: serializers.VerifyOutputSerializer, 401: None, 403: None},
+        description="The access token goes in `Authorization: Bearer`.",
+        responses={200: serializers.VerifyOutputSerializer, 401: ERROR, 403: ERROR},
     )
     def get(self, request: Request) -> Response:
         raw_token = token_from_request(request)

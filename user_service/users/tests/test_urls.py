@@ -43,3 +43,11 @@ def test_unknown_route_answers_json_404(api_client):
 
 def test_a_trailing_slash_is_not_redirected(api_client):
     assert api_client.post("/users/login/", {}, format="json").status_code == 404
+
+
+def test_openapi_schema_generates_without_warnings():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO())
