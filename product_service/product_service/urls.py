@@ -1,0 +1,15 @@
+"""product_service routes: the catalogue, reviews, the internal stock API, admin, health, schema."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("ecommerce_common.urls")),
+    path("", include("products.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "ecommerce_common.errors.handler400"
+handler403 = "ecommerce_common.errors.handler403"
+handler404 = "ecommerce_common.errors.handler404"
+handler500 = "ecommerce_common.errors.handler500"

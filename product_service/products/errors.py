@@ -1,0 +1,68 @@
+"""The error codes product_service answers with, rendered by the shared exception handler."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from rest_framework import status
+
+from ecommerce_common.errors import ApiError, Conflict
+
+
+class ProductErrorCode(StrEnum):
+    INVALID = "invalid"
+    INVALID_FILTER = "invalid_filter"
+    UNKNOWN_PRODUCT = "unknown_product"
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    RESERVATION_NOT_FOUND = "reservation_not_found"
+    RESERVATION_NOT_ACTIVE = "reservation_not_active"
+    RESERVATION_IN_PROGRESS = "reservation_in_progress"
+    ORDER_ID_REUSED = "order_id_reused"
+    DUPLICATE_REVIEW = "duplicate_review"
+    PRODUCT_HAS_RESERVATIONS = "product_has_reservations"
+
+
+class InvalidFilter(ApiError):
+    default_code = ProductErrorCode.INVALID_FILTER
+    default_detail = "Invalid filter."
+
+
+class UnknownProduct(ApiError):
+    default_code = ProductErrorCode.UNKNOWN_PRODUCT
+    default_detail = "Unknown product."
+
+
+class InsufficientStock(Conflict):
+    default_code = ProductErrorCode.INSUFFICIENT_STOCK
+    default_detail = "not sufficient inventory"
+
+
+class ReservationNotFound(ApiError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = ProductErrorCode.RESERVATION_NOT_FOUND
+    default_detail = "No reservation for this order."
+
+
+class ReservationNotActive(Conflict):
+    default_code = ProductErrorCode.RESERVATION_NOT_ACTIVE
+    default_detail = "The reservation was released or has expired."
+
+
+class ReservationInProgress(Conflict):
+    default_code = ProductErrorCode.RESERVATION_IN_PROGRESS
+    default_detail = "A reservation for this order is being made; retry shortly."
+
+
+class OrderIdReused(Conflict):
+    default_code = ProductErrorCode.ORDER_ID_REUSED
+    default_detail = "This order id already belongs to another stock operation."
+
+
+class DuplicateReview(Conflict):
+    default_code = ProductErrorCode.DUPLICATE_REVIEW
+    default_detail = "You have already reviewed this product."
+
+
+class ProductHasReservations(Conflict):
+    default_code = ProductErrorCode.PRODUCT_HAS_RESERVATIONS
+    default_detail = "The product has stock reserved by open orders; try again later."

@@ -1,0 +1,101 @@
+"""The catalogue (``Product``), its reviews and the per-order stock ``Reservation``.
+
+Stock columns are never written through ``Model.save()``: every stock change is
+one conditional atomic update in ``products.stock``, which also keeps two ledgers
+on the product document that the ORM does not map (``holds``: stock reserved per
+order, ``sales``: stock sold per order). They make each per-product step
+idempotent per order id and let an interrupted operation be finished safely.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django_mongodb_backend.fields import ArrayField
+
+from products.constants import MAX_RATING, MAX_TAG_LENGTH, MIN_RATING, Category, ReservationState
+
+
+class Product(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    category = models.CharField(max_length=32, choices=Category.choices)
+    quantity = models.PositiveIntegerField(default=0, help_text="Available to sell.")
+    reserved = models.PositiveIntegerField(default=0, help_text="Held by open reservations.")
+    sold = models.PositiveIntegerField(default=0, help_text="Committed by confirmed orders.")
+    image_url = models.CharField(max_length=2048)
+    tags = ArrayField(models.CharField(max_length=MAX_TAG_LENGTH), default=list, blank=True)
+    seller = models.CharField(max_length=64, help_text="The id of the user who listed it.")
+    rating_total = models.PositiveIntegerField(default=0)
+    review_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "products"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["category"], name="product_category_idx"),
+            models.Index(fields=["seller"], name="product_seller_idx"),
+            models.Index(fields=["price"], name="product_price_idx"),
+            models.Index(fields=["tags"], name="product_tags_idx"),
+            models.Index(fields=["-created_at"], name="product_created_idx"),
+            models.Index(fields=["title"], name="product_title_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def rating(self) -> Decimal:
+        if not self.review_count:
+            return Decimal("0.00")
+        return (Decimal(self.rating_total) / Decimal(self.review_count)).quantize(Decimal("0.01"))
+
+
+class Review(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
+    user_id = models.CharField(max_length=64)
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(MIN_RATING), MaxValueValidator(MAX_RATING)]
+    )
+    title = models.CharField(max_length=200, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "product_reviews"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "user_id"], name="one_review_per_user"),
+        ]
+        indexes = [models.Index(fields=["product", "-created_at"], name="review_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 by {self.user_id}"
+
+
+class Reservation(models.Model):
+    """The stock an order holds: its items (with the price snapshot) and where it stands."""
+
+    order_id = models.CharField(max_length=64, unique=True)
+    state = models.CharField(
+        max_length=16, choices=ReservationState.choices, default=ReservationState.PENDING
+    )
+    items = models.JSONField(default=list, help_text="[{productId, title, unitPrice, quantity}]")
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "stock_reservations"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "expires_at"], name="reservation_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} ({self.state})"

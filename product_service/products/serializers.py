@@ -1,0 +1,258 @@
+"""Request validation and response shapes (the old system's camelCase field names)."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from products.constants import MAX_RATING, MAX_TAG_LENGTH, MAX_TAGS, MIN_RATING, Category
+from products.errors import InvalidFilter
+from products.ids import parse_object_id
+from products.selectors import ORDERINGS
+
+MAX_PRICE = Decimal("9999999999.99")
+MAX_ITEM_QUANTITY = 100_000
+MAX_RESERVATION_ITEMS = 100
+ORDER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer given as a JSON integer (or a string of digits); never a bool or fraction."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str) and re.fullmatch(r"-?\d{1,12}", data.strip()):
+            data = int(data.strip())
+        if not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ObjectIdField(serializers.CharField):
+    default_error_messages = {"invalid_id": "Not a valid product id."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        object_id = parse_object_id(data)
+        if object_id is None:
+            self.fail("invalid_id")
+        return object_id
+
+
+class TagsField(serializers.Field):
+    """A list of strings; a single string is taken as a one-element list (old clients)."""
+
+    default_error_messages = {
+        "invalid": "Tags must be a list of strings.",
+        "too_many": f"At most {MAX_TAGS} tags.",
+        "too_long": f"A tag has at most {MAX_TAG_LENGTH} characters.",
+    }
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if isinstance(data, str):
+            data = [data]
+        if not isinstance(data, list) or not all(isinstance(tag, str) for tag in data):
+            self.fail("invalid")
+        tags: list[str] = []
+        for tag in (t.strip() for t in data):
+            if len(tag) > MAX_TAG_LENGTH:
+                self.fail("too_long")
+            if tag and tag not in tags:
+                tags.append(tag)
+        if len(tags) > MAX_TAGS:
+            self.fail("too_many")
+        return tags
+
+    def to_representation(self, value: list[str]) -> list[str]:
+        return list(value or [])
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+class ProductInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=MAX_PRICE
+    )
+    category = serializers.ChoiceField(choices=Category.choices)
+    quantity = StrictIntegerField(min_value=0, max_value=10_000_000)
+    imageUrl = serializers.CharField(max_length=2048, source="image_url")
+    tags = TagsField(required=False, default=list)
+
+
+class ProductSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    title = serializers.CharField()
+    description = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    category = serializers.CharField()
+    quantity = serializers.IntegerField()
+    imageUrl = serializers.CharField(source="image_url")
+    tags = TagsField()
+    seller = serializers.CharField()
+    rating = serializers.DecimalField(max_digits=3, decimal_places=2)
+    reviewCount = serializers.IntegerField(source="review_count")
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+
+class ProductQuantitySerializer(serializers.Serializer):
+    quantity = serializers.IntegerField()
+
+
+class ProductListQuerySerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    seller = serializers.CharField(max_length=64, required=False)
+    tags = serializers.CharField(
+        max_length=1000, required=False, help_text="Comma-separated; matches any of them."
+    )
+    minPrice = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False
+    )
+    maxPrice = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False
+    )
+    search = serializers.CharField(max_length=200, required=False)
+    ordering = serializers.ChoiceField(
+        choices=[name for key in ORDERINGS for name in (key, f"-{key}")],
+        required=False,
+        default="-createdAt",
+    )
+
+    def validate_tags(self, value: str) -> list[str]:
+        return [tag.strip() for tag in value.split(",") if tag.strip()][:MAX_TAGS]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("minPrice"), attrs.get("maxPrice")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"minPrice": "minPrice is above maxPrice."})
+        return attrs
+
+
+LEGACY_FILTER_KEYS = frozenset({"category", "title", "id"})
+
+
+def parse_legacy_filter(raw: str | None) -> dict[str, Any]:
+    """The old ``?filter=<JSON>``: an object of plain strings under category/title/id only.
+
+    Anything else (operators such as ``{"$ne": ...}``, nested objects, other keys,
+    bad JSON, a malformed id) is refused here, before any query is built.
+    """
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidFilter("filter is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise InvalidFilter("filter must be a JSON object.")
+    unknown = sorted(set(data) - LEGACY_FILTER_KEYS)
+    if unknown:
+        raise InvalidFilter(
+            "filter accepts only category, title and id.",
+            errors=dict.fromkeys(unknown, "Not a filter key."),
+        )
+    parsed: dict[str, Any] = {}
+    for key, value in data.items():
+        if not isinstance(value, str) or len(value) > 200:
+            raise InvalidFilter(
+                f"filter {key} must be a plain string.", errors={key: "Not a string."}
+            )
+        parsed[key] = value
+    if "id" in parsed:
+        object_id = parse_object_id(parsed["id"])
+        if object_id is None:
+            raise InvalidFilter(
+                "filter id is not a valid product id.", errors={"id": "Invalid id."}
+            )
+        parsed["id"] = object_id
+    return parsed
+
+
+# --- reviews ------------------------------------------------------------------------------------
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    rating = StrictIntegerField(min_value=MIN_RATING, max_value=MAX_RATING)
+    title = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    description = serializers.CharField(
+        max_length=5000, allow_blank=True, required=False, default=""
+    )
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    productId = serializers.CharField(source="product_id")
+    userId = serializers.CharField(source="user_id")
+    rating = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+# --- stock (internal) ---------------------------------------------------------------------------
+
+
+class OrderIdField(serializers.CharField):
+    default_error_messages = {"invalid_order_id": "Not a valid order id."}
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not ORDER_ID_PATTERN.match(value):
+            self.fail("invalid_order_id")
+        return value
+
+
+class ReservationItemInputSerializer(serializers.Serializer):
+    productId = ObjectIdField()
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_ITEM_QUANTITY)
+
+
+class ReservationInputSerializer(serializers.Serializer):
+    orderId = OrderIdField(max_length=64)
+    items = ReservationItemInputSerializer(
+        many=True, allow_empty=False, max_length=MAX_RESERVATION_ITEMS
+    )
+    ttlSeconds = StrictIntegerField(min_value=1, required=False)
+
+    def validate_ttlSeconds(self, value: int) -> int:
+        if value > settings.RESERVATION_MAX_TTL_SECONDS:
+            raise serializers.ValidationError(
+                f"At most {settings.RESERVATION_MAX_TTL_SECONDS} seconds."
+            )
+        return value
+
+
+class ProductQuantityCommitSerializer(serializers.Serializer):
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_ITEM_QUANTITY)
+    orderId = OrderIdField(max_length=64)
+
+
+class ReservationItemSerializer(serializers.Serializer):
+    productId = serializers.CharField()
+    title = serializers.CharField()
+    unitPrice = serializers.DecimalField(max_digits=12, decimal_places=2)
+    quantity = serializers.IntegerField()
+
+
+class ReservationSerializer(serializers.Serializer):
+    orderId = serializers.CharField(source="order_id")
+    status = serializers.CharField(source="state")
+    expiresAt = serializers.DateTimeField(source="expires_at")
+    items = ReservationItemSerializer(many=True)
+
+
+class ReservationStatusSerializer(serializers.Serializer):
+    orderId = serializers.CharField(source="order_id")
+    status = serializers.CharField(source="state")
+
+
+class ExpiredCountSerializer(serializers.Serializer):
+    released = serializers.IntegerField()

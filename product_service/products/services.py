@@ -1,0 +1,96 @@
+"""Writes to the catalogue: create, change and delete products; post reviews.
+
+Stock moves live in ``products.stock``. Product edits write only the fields they
+change (never a whole document), so they cannot overwrite stock that a
+reservation moved in the meantime.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connections
+from django.utils import timezone
+
+from products.errors import DuplicateReview, ProductHasReservations
+from products.models import Product, Review
+
+logger = logging.getLogger(__name__)
+
+# Fields a seller may change; ``quantity`` sets the available stock (a restock).
+EDITABLE_FIELDS = frozenset(
+    {"title", "description", "price", "category", "quantity", "image_url", "tags"}
+)
+
+
+def product_create(
+    *,
+    seller: str,
+    title: str,
+    price: Decimal,
+    category: str,
+    quantity: int,
+    image_url: str,
+    description: str = "",
+    tags: list[str] | None = None,
+) -> Product:
+    product = Product.objects.create(
+        seller=seller,
+        title=title,
+        description=description,
+        price=price,
+        category=category,
+        quantity=quantity,
+        image_url=image_url,
+        tags=tags or [],
+    )
+    logger.info("product created", extra={"product_id": str(product.pk), "seller": seller})
+    return product
+
+
+def product_update(*, product: Product, changes: dict[str, Any]) -> Product:
+    """Apply ``changes`` (a subset of ``EDITABLE_FIELDS``) with one ``$set`` of those fields."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if changes:
+        Product.objects.filter(pk=product.pk).update(**changes, updated_at=timezone.now())
+        product.refresh_from_db()
+        logger.info(
+            "product updated", extra={"product_id": str(product.pk), "fields": sorted(changes)}
+        )
+    return product
+
+
+def product_delete(*, product: Product) -> None:
+    """Delete the product and its reviews, unless open reservations hold some of its stock."""
+    products = connections[Product.objects.db].get_collection(Product._meta.db_table)
+    # One conditional delete: a reservation arriving meanwhile either lands first (and the
+    # delete refuses) or finds no product.
+    result = products.delete_one({"_id": product.pk, "reserved": 0})
+    if result.deleted_count == 0:
+        if Product.objects.filter(pk=product.pk).exists():
+            raise ProductHasReservations()
+        return
+    Review.objects.filter(product_id=product.pk).delete()
+    logger.info("product deleted", extra={"product_id": str(product.pk)})
+
+
+def review_create(
+    *, product: Product, user_id: str, rating: int, title: str = "", description: str = ""
+) -> Review:
+    """Post the user's one review of the product and count it into the product's rating."""
+    try:
+        review = Review.objects.create(
+            product=product, user_id=user_id, rating=rating, title=title, description=description
+        )
+    except IntegrityError as exc:
+        raise DuplicateReview() from exc
+    # $inc is atomic per document, so concurrent reviews never lose a count.
+    products = connections[Product.objects.db].get_collection(Product._meta.db_table)
+    products.update_one({"_id": product.pk}, {"$inc": {"rating_total": rating, "review_count": 1}})
+    product.refresh_from_db(fields=["rating_total", "review_count"])
+    logger.info("review posted", extra={"product_id": str(product.pk), "user_id": user_id})
+    return review

@@ -1,0 +1,264 @@
+"""HTTP views: validate the input, call one service or selector, render the output."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ecommerce_common.internal_auth import InternalTokenAuthentication, IsInternalService
+from ecommerce_common.pagination import PageNumberPagination
+from products import selectors, services, stock
+from products.ids import parse_object_id
+from products.models import Product
+from products.permissions import ReadOnlyOrAuthenticated, can_edit
+from products.serializers import (
+    ExpiredCountSerializer,
+    ProductInputSerializer,
+    ProductListQuerySerializer,
+    ProductQuantityCommitSerializer,
+    ProductQuantitySerializer,
+    ProductSerializer,
+    ReservationInputSerializer,
+    ReservationSerializer,
+    ReservationStatusSerializer,
+    ReviewInputSerializer,
+    ReviewSerializer,
+    parse_legacy_filter,
+)
+
+# The old list answers a plain array; this bounds it.
+LEGACY_LIST_LIMIT = 1000
+
+
+def _product_or_404(product_id: str) -> Product:
+    product = selectors.product_get(product_id=product_id)
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def _create_product(request: Request) -> Response:
+    serializer = ProductInputSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    product = services.product_create(seller=str(request.user.id), **serializer.validated_data)
+    return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+
+
+class ProductListView(APIView):
+    """``GET /product/``: the public catalogue; ``POST /product/``: list a product for sale."""
+
+    permission_classes = [ReadOnlyOrAuthenticated]
+
+    @extend_schema(
+        parameters=[ProductListQuerySerializer, OpenApiParameter("page", int)],
+        responses=ProductSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        query = ProductListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        filters = selectors.ProductFilters(
+            category=data.get("category"),
+            seller=data.get("seller"),
+            tags=data.get("tags") or [],
+            min_price=data.get("minPrice"),
+            max_price=data.get("maxPrice"),
+            search=data.get("search"),
+            ordering=data["ordering"],
+        )
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            selectors.product_list(filters=filters), request, view=self
+        )
+        return paginator.get_paginated_response(ProductSerializer(page, many=True).data)
+
+    @extend_schema(request=ProductInputSerializer, responses={201: ProductSerializer})
+    def post(self, request: Request) -> Response:
+        return _create_product(request)
+
+
+class ProductCreateLegacyView(APIView):
+    """``POST /product/create``: the old create call, same body and answer as ``POST /product/``."""
+
+    @extend_schema(request=ProductInputSerializer, responses={201: ProductSerializer})
+    def post(self, request: Request) -> Response:
+        return _create_product(request)
+
+
+class ProductListLegacyView(APIView):
+    """``GET /product/list?filter=<JSON>``: the old list call, answering a plain array."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("filter", str, description='e.g. {"category": "Books"}')],
+        responses=ProductSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        parsed = parse_legacy_filter(request.query_params.get("filter"))
+        products = selectors.product_list_legacy(
+            category=parsed.get("category"), title=parsed.get("title"), product_id=parsed.get("id")
+        )[:LEGACY_LIST_LIMIT]
+        return Response(ProductSerializer(products, many=True).data)
+
+
+class ProductDetailView(APIView):
+    """``GET|PATCH|PUT|DELETE /product/{id}``: edits only by the seller or an admin."""
+
+    permission_classes = [ReadOnlyOrAuthenticated]
+
+    def _editable(self, request: Request, product_id: str) -> Product:
+        product = _product_or_404(product_id)
+        if not can_edit(request.user, product):
+            # Not yours: as if it did not exist.
+            raise NotFound("No such product.")
+        return product
+
+    @extend_schema(responses=ProductSerializer)
+    def get(self, request: Request, product_id: str) -> Response:
+        return Response(ProductSerializer(_product_or_404(product_id)).data)
+
+    @extend_schema(request=ProductInputSerializer, responses=ProductSerializer)
+    def put(self, request: Request, product_id: str) -> Response:
+        return self._update(request, product_id, partial=False)
+
+    @extend_schema(request=ProductInputSerializer, responses=ProductSerializer)
+    def patch(self, request: Request, product_id: str) -> Response:
+        return self._update(request, product_id, partial=True)
+
+    def _update(self, request: Request, product_id: str, *, partial: bool) -> Response:
+        product = self._editable(request, product_id)
+        serializer = ProductInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        # A partial body validates to the given fields only (no defaults), so this is the change.
+        product = services.product_update(product=product, changes=dict(serializer.validated_data))
+        return Response(ProductSerializer(product).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, product_id: str) -> Response:
+        services.product_delete(product=self._editable(request, product_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProductQuantityView(APIView):
+    """``GET /product/{id}/quantity``: the stock available to sell."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=ProductQuantitySerializer)
+    def get(self, request: Request, product_id: str) -> Response:
+        product = _product_or_404(product_id)
+        return Response(ProductQuantitySerializer(product).data)
+
+
+class ProductReviewsView(APIView):
+    """``GET /product/{id}/reviews`` (public) and ``POST`` (one review per user per product)."""
+
+    permission_classes = [ReadOnlyOrAuthenticated]
+
+    @extend_schema(responses=ReviewSerializer(many=True))
+    def get(self, request: Request, product_id: str) -> Response:
+        product = _product_or_404(product_id)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            selectors.review_list(product=product), request, view=self
+        )
+        return paginator.get_paginated_response(ReviewSerializer(page, many=True).data)
+
+    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewSerializer})
+    def post(self, request: Request, product_id: str) -> Response:
+        product = _product_or_404(product_id)
+        serializer = ReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = services.review_create(
+            product=product, user_id=str(request.user.id), **serializer.validated_data
+        )
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+# --- internal: stock ----------------------------------------------------------------------------
+
+
+class InternalView(APIView):
+    authentication_classes = [InternalTokenAuthentication]
+    permission_classes = [IsInternalService]
+
+
+class ReservationCreateView(InternalView):
+    """``POST /internal/reservations``: reserve every item of an order, or none."""
+
+    @extend_schema(request=ReservationInputSerializer, responses={201: ReservationSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = ReservationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        reservation, created = stock.reservation_create(
+            order_id=data["orderId"],
+            lines=[stock.StockLine(item["productId"], item["quantity"]) for item in data["items"]],
+            ttl_seconds=data.get("ttlSeconds") or settings.RESERVATION_DEFAULT_TTL_SECONDS,
+        )
+        return Response(
+            ReservationSerializer(reservation).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ReservationDetailView(InternalView):
+    """``GET /internal/reservations/{orderId}``: the order's reservation, for audits and support."""
+
+    @extend_schema(responses=ReservationSerializer)
+    def get(self, request: Request, order_id: str) -> Response:
+        reservation = selectors.reservation_get(order_id=order_id)
+        if reservation is None:
+            raise NotFound("No reservation for this order.")
+        return Response(ReservationSerializer(reservation).data)
+
+
+class ReservationCommitView(InternalView):
+    """``POST /internal/reservations/{orderId}/commit``: reserved stock becomes sold."""
+
+    @extend_schema(request=None, responses=ReservationStatusSerializer)
+    def post(self, request: Request, order_id: str) -> Response:
+        reservation = stock.reservation_commit(order_id=order_id)
+        return Response(ReservationStatusSerializer(reservation).data)
+
+
+class ReservationReleaseView(InternalView):
+    """``POST /internal/reservations/{orderId}/release``: the order's stock returns to sale."""
+
+    @extend_schema(request=None, responses=ReservationStatusSerializer)
+    def post(self, request: Request, order_id: str) -> Response:
+        reservation = stock.reservation_release(order_id=order_id)
+        return Response(ReservationStatusSerializer(reservation).data)
+
+
+class ReservationExpireView(InternalView):
+    """``POST /internal/reservations/expire``: release reservations past their lifetime."""
+
+    @extend_schema(request=None, responses=ExpiredCountSerializer)
+    def post(self, request: Request) -> Response:
+        return Response({"released": stock.reservations_expire()})
+
+
+class ProductQuantityCommitView(InternalView):
+    """``PUT /internal/product/{id}/quantity`` ``{quantity, orderId}``: the old single commit."""
+
+    @extend_schema(request=ProductQuantityCommitSerializer, responses=ReservationSerializer)
+    def put(self, request: Request, product_id: str) -> Response:
+        object_id = parse_object_id(product_id)
+        if object_id is None:
+            raise NotFound("No such product.")
+        serializer = ProductQuantityCommitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reservation = stock.product_quantity_commit(
+            product_id=object_id,
+            order_id=serializer.validated_data["orderId"],
+            quantity=serializer.validated_data["quantity"],
+        )
+        return Response(ReservationSerializer(reservation).data)
