@@ -1,0 +1,143 @@
+"""Processing order events exactly once in effect, and recording every one in the event log.
+
+An event is taken in two short steps. First its row is created (or found) and
+the delivery counted; an event already applied or ignored stops there as a
+duplicate. Then the handler runs while that row is locked (``SELECT ... FOR
+UPDATE``), so two deliveries of one event never run side by side; the lock
+dies with the database connection, so a killed worker never leaves it held.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from events.envelopes import OrderEvent
+from events.handlers import PermanentError, TransientError, order_event_handle
+from events.models import FINAL_OUTCOMES, Outcome, ProcessedEvent
+
+logger = logging.getLogger(__name__)
+
+_MAX_ERROR_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class ProcessingReport:
+    outcome: Outcome
+    result: str = ""
+    error: str = ""
+    attempts: int = 0
+
+
+def _duplicate(record: ProcessedEvent) -> ProcessingReport:
+    ProcessedEvent.objects.filter(pk=record.pk).update(
+        duplicate_deliveries=F("duplicate_deliveries") + 1
+    )
+    return ProcessingReport(
+        outcome=Outcome.SKIPPED_DUPLICATE, result=record.result, attempts=record.attempts
+    )
+
+
+def order_event_process(*, event: OrderEvent, final_attempt: bool) -> ProcessingReport:
+    """Handle ``event`` unless it was already applied; record what happened.
+
+    A transient failure leaves the event ``failed`` (to be retried) or, on the
+    ``final_attempt``, ``dead``; a permanent or unexpected failure makes it ``dead``.
+    """
+    with transaction.atomic():
+        record, _ = ProcessedEvent.objects.select_for_update().get_or_create(
+            event_id=event.event_id,
+            defaults={
+                "event_type": event.event_type,
+                "order_id": event.order_id,
+                "outcome": Outcome.RECEIVED,
+                "envelope": event.envelope,
+            },
+        )
+        if record.outcome in FINAL_OUTCOMES:
+            return _duplicate(record)
+        record.attempts += 1
+        record.save(update_fields=["attempts", "updated_at"])
+
+    with transaction.atomic():
+        record = ProcessedEvent.objects.select_for_update().get(pk=record.pk)
+        if record.outcome in FINAL_OUTCOMES:
+            # Another delivery of the same event finished while this one waited for the lock.
+            return _duplicate(record)
+        result, error = "", ""
+        try:
+            handled = order_event_handle(event=event)
+        except (TransientError, SoftTimeLimitExceeded) as exc:
+            outcome = Outcome.DEAD if final_attempt else Outcome.FAILED
+            error = str(exc) or exc.__class__.__name__
+        except PermanentError as exc:
+            outcome, error = Outcome.DEAD, str(exc)
+        except Exception as exc:
+            logger.exception(
+                "unexpected error handling an order event",
+                extra={"eventId": event.event_id, "orderId": event.order_id},
+            )
+            outcome, error = Outcome.DEAD, f"{exc.__class__.__name__}: {exc}"
+        else:
+            outcome, result = handled.outcome, handled.result
+        record.outcome = outcome
+        record.result = result
+        record.last_error = error[:_MAX_ERROR_LENGTH]
+        record.completed_at = timezone.now() if outcome != Outcome.FAILED else None
+        record.save()
+        return ProcessingReport(
+            outcome=outcome, result=result, error=error, attempts=record.attempts
+        )
+
+
+def order_event_mark_failed(*, event: OrderEvent, error: str, dead: bool) -> None:
+    """Record a failure that happened outside the handler (e.g. the database went away)."""
+    ProcessedEvent.objects.filter(event_id=event.event_id).exclude(
+        outcome__in=FINAL_OUTCOMES
+    ).update(
+        outcome=Outcome.DEAD if dead else Outcome.FAILED,
+        last_error=error[:_MAX_ERROR_LENGTH],
+        updated_at=timezone.now(),
+    )
+
+
+def malformed_event_record(*, envelope: Any, error: str) -> ProcessedEvent | None:
+    """Keep a malformed event that still names an event id in the log, as ``dead``.
+
+    Without a usable event id there is nothing to key it by: the dead-letter
+    queue and the log line are its record. An existing row is never overwritten.
+    """
+    event_id = envelope.get("eventId") if isinstance(envelope, dict) else None
+    if not isinstance(event_id, str) or not event_id or len(event_id) > 100:
+        return None
+
+    def text(key: str) -> str:
+        value = envelope.get(key)
+        return value[:100] if isinstance(value, str) else ""
+
+    record, _ = ProcessedEvent.objects.get_or_create(
+        event_id=event_id,
+        defaults={
+            "event_type": text("type")[:64],
+            "order_id": text("orderId"),
+            "outcome": Outcome.DEAD,
+            "result": "malformed envelope",
+            "last_error": error[:_MAX_ERROR_LENGTH],
+            "attempts": 1,
+            "envelope": envelope,
+            "completed_at": timezone.now(),
+        },
+    )
+    return record
+
+
+def dead_event_mark_replayed(*, event_id: str) -> None:
+    ProcessedEvent.objects.filter(event_id=event_id).update(
+        replays=F("replays") + 1, updated_at=timezone.now()
+    )

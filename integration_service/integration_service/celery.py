@@ -1,0 +1,66 @@
+"""The Celery app: ``celery -A integration_service worker -Q integration`` and ``... beat``.
+
+Configuration comes from Django settings (``CELERY_*``). The consumer step below
+touches a heartbeat file while the worker is connected to the broker and its
+event loop runs; ``python -m events.liveness`` checks it for Kubernetes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, bootsteps, signals
+
+from ecommerce_common.celery import install_request_id_propagation
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_service.settings")
+
+app = Celery("integration_service")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+install_request_id_propagation()
+
+
+class WorkerHeartbeat(bootsteps.StartStopStep):
+    """Touch ``WORKER_HEARTBEAT_FILE`` every few seconds from the consumer's own loop.
+
+    A consumer step runs only while the consumer is connected, and the timer
+    fires from the worker's event loop, so a stale file means a worker that is
+    blocked or cut off from RabbitMQ: exactly what a liveness probe should catch.
+    """
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.timer_ref = None
+
+    def start(self, parent: Any) -> None:
+        from django.conf import settings
+        from events.liveness import touch
+
+        path = settings.WORKER_HEARTBEAT_FILE
+        touch(path)
+        self.timer_ref = parent.timer.call_repeatedly(
+            settings.WORKER_HEARTBEAT_INTERVAL_SECONDS, touch, (path,), priority=10
+        )
+
+    def stop(self, parent: Any) -> None:
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+            self.timer_ref = None
+
+    def shutdown(self, parent: Any) -> None:
+        self.stop(parent)
+
+
+app.steps["consumer"].add(WorkerHeartbeat)
+
+
+@signals.beat_init.connect
+def _create_beat_dir(**_: Any) -> None:
+    from django.conf import settings
+
+    Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,162 @@
+"""Settings of integration_service, read from the environment (ARCHITECTURE §7).
+
+The web part only serves health, readiness and the admin; the real work is the
+Celery worker (``integration_service.celery``), configured here under ``CELERY_*``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ecommerce_common import settings as common
+from ecommerce_common.events import EXCHANGE, QUEUE, integration_queues
+from ecommerce_common.logging import logging_config
+from ecommerce_common.settings import env, required
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+if common.DEBUG:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+SERVICE_NAME = "integration_service"
+DEBUG = common.DEBUG
+SECRET_KEY = required("DJANGO_SECRET_KEY", dev_default="dev-only-integration-service-secret-key")
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "ecommerce_common",
+    "events",
+]
+
+MIDDLEWARE = common.MIDDLEWARE
+TEMPLATES = common.TEMPLATES
+ROOT_URLCONF = "integration_service.urls"
+WSGI_APPLICATION = "integration_service.wsgi.application"
+APPEND_SLASH = False
+
+DATABASES = {"default": common.database(dev_default=f"sqlite:///{VAR_DIR / 'integration.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# The web part has no public API of its own; DRF is here for the shared schema views.
+REST_FRAMEWORK = common.rest_framework(
+    authentication=["ecommerce_common.internal_auth.InternalTokenAuthentication"]
+)
+SPECTACULAR_SETTINGS = common.spectacular(
+    title="integration_service",
+    description="Health, readiness and admin of the order-event worker (no public API).",
+)
+MAX_REQUEST_BODY_BYTES = common.MAX_REQUEST_BODY_BYTES
+
+LOGGING = logging_config(
+    service=SERVICE_NAME,
+    level=env.str("LOG_LEVEL", default="INFO"),
+    fmt=env.str("LOG_FORMAT", default="json"),
+)
+
+# --- the services this worker calls --------------------------------------------------------------
+
+INTERNAL_API_TOKENS = common.internal_api_tokens()
+PRODUCT_SERVICE_URL = required("PRODUCT_SERVICE_URL", dev_default="http://127.0.0.1:8002")
+ORDER_SERVICE_URL = required("ORDER_SERVICE_URL", dev_default="http://127.0.0.1:8003")
+SERVICE_CONNECT_TIMEOUT = env.float("SERVICE_CONNECT_TIMEOUT", default=2.0)
+SERVICE_READ_TIMEOUT = env.float("SERVICE_READ_TIMEOUT", default=10.0)
+# Quick in-call retries of the HTTP client; the task's own retries (below) do the long backoff.
+SERVICE_HTTP_RETRIES = env.int("SERVICE_HTTP_RETRIES", default=1)
+
+# --- Celery (worker and beat) --------------------------------------------------------------------
+
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = common.celery_broker()
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_QUEUES = integration_queues()
+CELERY_TASK_DEFAULT_QUEUE = QUEUE
+CELERY_TASK_DEFAULT_EXCHANGE = EXCHANGE
+CELERY_TASK_DEFAULT_ROUTING_KEY = QUEUE
+CELERY_TASK_ROUTES = {"integration.*": {"queue": QUEUE, "exchange": EXCHANGE, "routing_key": QUEUE}}
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_EVENT_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task that fails unexpectedly is rejected (so dead-lettered), never acknowledged and lost.
+CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
+
+# Retries of an order event on transient failures: exponential backoff with full jitter,
+# countdown = random(0, min(max, factor * 2**retry)); after the last one it is dead-lettered.
+EVENT_MAX_RETRIES = env.int("EVENT_MAX_RETRIES", default=8)
+EVENT_RETRY_BACKOFF_SECONDS = env.float("EVENT_RETRY_BACKOFF_SECONDS", default=2.0)
+EVENT_RETRY_BACKOFF_MAX_SECONDS = env.float("EVENT_RETRY_BACKOFF_MAX_SECONDS", default=600.0)
+EVENT_RETRY_JITTER = env.bool("EVENT_RETRY_JITTER", default=True)
+
+# Beat keeps its schedule state in a writable folder (the root filesystem may be read-only).
+CELERY_BEAT_DIR = Path(env.str("CELERY_BEAT_DIR", default=str(VAR_DIR)))
+CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_BEAT_DIR / "celerybeat-schedule")
+RELAY_OUTBOX_INTERVAL_SECONDS = env.float("RELAY_OUTBOX_INTERVAL_SECONDS", default=5.0)
+EXPIRE_ORDERS_INTERVAL_SECONDS = env.float("EXPIRE_ORDERS_INTERVAL_SECONDS", default=30.0)
+EXPIRE_RESERVATIONS_INTERVAL_SECONDS = env.float(
+    "EXPIRE_RESERVATIONS_INTERVAL_SECONDS", default=30.0
+)
+# A periodic run that waited longer than its interval is dropped: the next tick replaces it.
+CELERY_BEAT_SCHEDULE = {
+    "relay-outbox": {
+        "task": "integration.relay_outbox",
+        "schedule": RELAY_OUTBOX_INTERVAL_SECONDS,
+        "options": {"expires": RELAY_OUTBOX_INTERVAL_SECONDS},
+    },
+    "expire-orders": {
+        "task": "integration.expire_orders",
+        "schedule": EXPIRE_ORDERS_INTERVAL_SECONDS,
+        "options": {"expires": EXPIRE_ORDERS_INTERVAL_SECONDS},
+    },
+    "expire-reservations": {
+        "task": "integration.expire_reservations",
+        "schedule": EXPIRE_RESERVATIONS_INTERVAL_SECONDS,
+        "options": {"expires": EXPIRE_RESERVATIONS_INTERVAL_SECONDS},
+    },
+}
+
+# Worker liveness: the consumer touches this file while it is connected and its loop runs;
+# `python -m events.liveness` fails when the file is older than WORKER_HEARTBEAT_MAX_AGE.
+WORKER_HEARTBEAT_FILE = env.str(
+    "WORKER_HEARTBEAT_FILE", default=os.path.join(VAR_DIR, "worker-heartbeat")
+)
+WORKER_HEARTBEAT_INTERVAL_SECONDS = env.float("WORKER_HEARTBEAT_INTERVAL_SECONDS", default=10.0)
