@@ -6,6 +6,9 @@ ini options (in a service's ``pytest.ini``):
   but stopped, and fail the run loudly if absent.
 - ``ecommerce_mongodb = true``: start a throwaway SecantusDB for the run and
   point ``MONGODB_URI`` at it (unless ``MONGODB_URI`` is already set).
+- ``ecommerce_env = NAME=value ...``: environment defaults for the run (an
+  already-set variable wins), e.g. the URL of a service the tests replace
+  with a stand-in but that the settings require.
 
 Both happen before Django's settings are read.
 """
@@ -26,6 +29,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "ecommerce_require", "servers the tests need (postgres, rabbitmq)", type="args", default=[]
     )
     parser.addini("ecommerce_mongodb", "start a SecantusDB for the run", type="bool", default=False)
+    parser.addini(
+        "ecommerce_env", "environment defaults for the run (NAME=value)", type="args", default=[]
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -35,8 +41,14 @@ def pytest_load_initial_conftests(
     try:
         required = early_config.getini("ecommerce_require")
         want_mongodb = early_config.getini("ecommerce_mongodb")
+        env_defaults = early_config.getini("ecommerce_env")
     except ValueError:
         return
+    for item in env_defaults:
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise pytest.UsageError(f"ecommerce_env: expected NAME=value, got {item!r}")
+        os.environ.setdefault(name, value)
     try:
         if "postgres" in required:
             infra.ensure_postgres()
