@@ -1,0 +1,103 @@
+"""Fixtures for order_service's tests: a private RabbitMQ vhost, the product_service stand-in,
+the simulated payment gateway and authenticated clients."""
+
+from __future__ import annotations
+
+import pytest
+from kombu import Connection
+
+from ecommerce_common.events import integration_queues
+from ecommerce_common.testing.infra import rabbitmq_vhost
+
+VHOST = "order_service_tests"
+
+
+def reset_publisher(url: str) -> None:
+    """Point the Celery app at ``url`` and drop pooled connections to the old broker."""
+    from django.conf import settings
+    from order_service.celery import app
+
+    settings.CELERY_BROKER_URL = url
+    app.conf.broker_url = url
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> str:
+    url = rabbitmq_vhost(VHOST)
+    reset_publisher(url)
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _use_test_broker(broker_url: str) -> None:
+    """Every test publishes (if at all) into the suite's private vhost."""
+
+
+@pytest.fixture
+def integration_queue(broker_url: str):
+    """The ``integration`` queue in the test vhost, emptied, for reading what was published."""
+    with Connection(broker_url) as connection:
+        queue = integration_queues()[0](connection.default_channel)
+        queue.declare()
+        queue.purge()
+        yield connection
+        queue.purge()
+
+
+@pytest.fixture
+def broker_down(broker_url: str):
+    """The broker is unreachable (nothing listens on the port) until the fixture ends."""
+    reset_publisher("amqp://guest:guest@127.0.0.1:1/" + VHOST)
+    yield
+    reset_publisher(broker_url)
+
+
+@pytest.fixture
+def product_server(settings, internal_token: str):
+    from orders.tests.product_server import ProductServer
+
+    server = ProductServer(internal_token=internal_token)
+    settings.PRODUCT_SERVICE_URL = server.url
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def gateway(settings):
+    """A fresh simulated payment gateway (it remembers charges per idempotency key)."""
+    from payments import gateway as gateway_module
+
+    settings.PAYMENT_GATEWAY = "payments.gateway.SimulatedGateway"
+    settings.PAYMENT_SIMULATOR_MODE = "normal"
+    gateway_module._gateway.cache_clear()
+    yield gateway_module.get_gateway()
+    gateway_module._gateway.cache_clear()
+
+
+@pytest.fixture
+def customer_client(api_client, verify_server):
+    token = verify_server.issue(user_id="7", role="user")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return api_client
+
+
+@pytest.fixture
+def other_client(verify_server):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {verify_server.issue(user_id='8')}")
+    return client
+
+
+@pytest.fixture
+def admin_client(verify_server):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token = verify_server.issue(user_id="1", role="admin")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client

@@ -1,0 +1,360 @@
+"""The public order API: create, read, status and cancel."""
+
+from decimal import Decimal
+
+import pytest
+
+from orders.models import Order, OutboxEvent, StatusHistory
+from orders.status import OrderStatus
+from orders.tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+PRODUCT = "65a000000000000000000001"
+OTHER_PRODUCT = "65a000000000000000000002"
+
+
+@pytest.fixture
+def catalogue(product_server):
+    product_server.add_product(PRODUCT, title="Kettle", price="12.50", quantity=5)
+    product_server.add_product(OTHER_PRODUCT, title="Mug", price="3.00", quantity=100)
+    return product_server
+
+
+def test_order_create_reserves_stock_and_answers_the_order_in_payment_pending(
+    customer_client, catalogue
+):
+    response = customer_client.post(
+        "/orders",
+        {
+            "items": [
+                {"productId": PRODUCT, "quantity": 2},
+                {"productId": OTHER_PRODUCT, "quantity": 1},
+            ]
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["userId"] == "7"
+    assert body["status"] == "payment_pending"
+    assert body["statusLabel"] == "payment pending"
+    assert body["totalAmount"] == 28.0
+    assert body["items"] == [
+        {"productId": PRODUCT, "title": "Kettle", "unitPrice": 12.5, "quantity": 2},
+        {"productId": OTHER_PRODUCT, "title": "Mug", "unitPrice": 3.0, "quantity": 1},
+    ]
+    assert catalogue.available(PRODUCT) == 3
+    [reserve] = catalogue.reserve_calls()
+    assert reserve["orderId"] == body["id"]
+    assert reserve["ttlSeconds"] == 15 * 60 + 5 * 60
+
+
+def test_order_create_writes_history_and_an_order_created_outbox_event(customer_client, catalogue):
+    response = customer_client.post(
+        "/orders", {"items": [{"productId": PRODUCT, "quantity": 1}]}, format="json"
+    )
+
+    order = Order.objects.get(pk=response.json()["id"])
+    [history] = StatusHistory.objects.filter(order=order)
+    assert (history.from_status, history.to_status) == ("", "payment_pending")
+    [event] = OutboxEvent.objects.filter(order=order)
+    assert event.event_type == "order.created"
+    assert event.state == "pending"
+    assert event.envelope["orderId"] == str(order.id)
+    assert event.envelope["data"]["items"][0]["productId"] == PRODUCT
+
+
+def test_order_create_accepts_the_old_single_product_body(customer_client, catalogue):
+    response = customer_client.post(
+        "/orders", {"productId": PRODUCT, "quantity": 2, "totalAmount": 25}, format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["totalAmount"] == 25.0
+    assert response.json()["items"][0]["quantity"] == 2
+
+
+def test_order_create_rejects_a_total_amount_that_disagrees_with_the_catalogue(
+    customer_client, catalogue
+):
+    response = customer_client.post(
+        "/orders", {"productId": PRODUCT, "quantity": 2, "totalAmount": 1}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "total_mismatch"
+    assert Order.objects.count() == 0
+    assert catalogue.available(PRODUCT) == 5  # the reservation was released
+
+
+def test_order_create_merges_the_same_product_on_several_lines(customer_client, catalogue):
+    response = customer_client.post(
+        "/orders",
+        {"items": [{"productId": PRODUCT, "quantity": 1}, {"productId": PRODUCT, "quantity": 2}]},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["items"] == [
+        {"productId": PRODUCT, "title": "Kettle", "unitPrice": 12.5, "quantity": 3}
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"items": []},
+        {},
+        {"items": "not a list"},
+        {"items": [{"productId": PRODUCT, "quantity": 0}]},
+        {"items": [{"productId": PRODUCT, "quantity": -1}]},
+        {"items": [{"productId": PRODUCT, "quantity": 1.5}]},
+        {"items": [{"productId": PRODUCT, "quantity": True}]},
+        {"items": [{"productId": PRODUCT, "quantity": 1001}]},
+        {"items": [{"productId": PRODUCT, "quantity": 10**30}]},
+        {
+            "items": [
+                {"productId": PRODUCT, "quantity": 600},
+                {"productId": PRODUCT, "quantity": 600},
+            ]
+        },
+        {"items": [{"productId": {"$ne": ""}, "quantity": 1}]},
+        {"items": [{"productId": "../etc/passwd", "quantity": 1}]},
+        {"items": [{"quantity": 1}]},
+        {"productId": PRODUCT},
+        {"productId": PRODUCT, "quantity": 1, "items": [{"productId": PRODUCT, "quantity": 1}]},
+    ],
+)
+def test_order_create_rejects_invalid_bodies_without_reserving(customer_client, catalogue, body):
+    response = customer_client.post("/orders", body, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "invalid"
+    assert catalogue.reserve_calls() == []
+    assert Order.objects.count() == 0
+
+
+def test_order_create_answers_409_not_sufficient_inventory_and_stores_nothing(
+    customer_client, catalogue
+):
+    response = customer_client.post(
+        "/orders",
+        {
+            "items": [
+                {"productId": OTHER_PRODUCT, "quantity": 1},
+                {"productId": PRODUCT, "quantity": 6},
+            ]
+        },
+        format="json",
+    )
+
+    assert response.status_code == 409
+    assert response.json()["message"] == "not sufficient inventory"
+    assert response.json()["code"] == "insufficient_stock"
+    assert PRODUCT in response.json()["errors"]
+    assert Order.objects.count() == 0
+    assert OutboxEvent.objects.count() == 0
+    assert catalogue.available(OTHER_PRODUCT) == 100
+
+
+def test_order_create_answers_400_for_an_unknown_product(customer_client, catalogue):
+    response = customer_client.post(
+        "/orders",
+        {"items": [{"productId": "65a0000000000000000000ff", "quantity": 1}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "unknown_product"
+    assert Order.objects.count() == 0
+
+
+def test_order_create_answers_503_when_product_service_is_down(customer_client, settings):
+    settings.PRODUCT_SERVICE_URL = "http://127.0.0.1:1"
+
+    response = customer_client.post(
+        "/orders", {"items": [{"productId": PRODUCT, "quantity": 1}]}, format="json"
+    )
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "product_service_unavailable"
+    assert Order.objects.count() == 0
+
+
+def test_order_create_answers_503_when_product_service_fails(customer_client, catalogue):
+    catalogue.fail_with = 500
+
+    response = customer_client.post(
+        "/orders", {"items": [{"productId": PRODUCT, "quantity": 1}]}, format="json"
+    )
+
+    assert response.status_code == 503
+    assert Order.objects.count() == 0
+
+
+def test_order_create_releases_the_reservation_when_the_order_cannot_be_stored(
+    customer_client, catalogue, monkeypatch
+):
+    def broken_store(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("orders.services._order_store", broken_store)
+    customer_client.raise_request_exception = False
+
+    response = customer_client.post(
+        "/orders", {"items": [{"productId": PRODUCT, "quantity": 2}]}, format="json"
+    )
+
+    assert response.status_code == 500
+    assert catalogue.available(PRODUCT) == 5
+    [reservation] = catalogue.reservations.values()
+    assert reservation.status == "released"
+
+
+def test_anonymous_requests_are_answered_401(api_client, verify_server):
+    assert api_client.get("/orders").status_code == 401
+    assert api_client.post("/orders", {}, format="json").status_code == 401
+
+
+def test_order_list_shows_only_the_callers_orders(customer_client):
+    mine = OrderFactory(user_id="7")
+    OrderFactory(user_id="8")
+
+    response = customer_client.get("/orders")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    assert [order["id"] for order in body["results"]] == [str(mine.id)]
+    assert set(body) == {"count", "next", "previous", "results"}
+
+
+def test_order_list_shows_every_order_to_an_admin(admin_client):
+    OrderFactory(user_id="7")
+    OrderFactory(user_id="8")
+
+    response = admin_client.get("/orders")
+
+    assert response.json()["count"] == 2
+
+
+def test_order_list_filters_by_status(admin_client):
+    OrderFactory(status=OrderStatus.PAID)
+    OrderFactory()
+
+    response = admin_client.get("/orders", {"status": "paid"})
+
+    assert [order["status"] for order in response.json()["results"]] == ["paid"]
+
+
+def test_order_list_query_count_does_not_grow_with_the_number_of_orders(
+    customer_client, django_assert_max_num_queries
+):
+    for _ in range(15):
+        OrderFactory(user_id="7")
+
+    # count, the page of orders, their items: the same for 1 order or 15.
+    with django_assert_max_num_queries(3):
+        response = customer_client.get("/orders")
+
+    assert len(response.json()["results"]) == 15
+
+
+def test_order_detail_answers_404_for_someone_elses_order(customer_client, other_client):
+    order = OrderFactory(user_id="7")
+
+    assert other_client.get(f"/orders/{order.id}").status_code == 404
+    assert customer_client.get(f"/orders/{order.id}").status_code == 200
+
+
+def test_order_detail_is_visible_to_an_admin(admin_client):
+    order = OrderFactory(user_id="7")
+
+    response = admin_client.get(f"/orders/{order.id}")
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(order.id)
+
+
+def test_order_detail_answers_json_404_for_a_malformed_id(customer_client):
+    response = customer_client.get("/orders/not-a-uuid")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_order_status_answers_the_current_status_and_the_history(customer_client):
+    order = OrderFactory(user_id="7", status=OrderStatus.PAID)
+
+    response = customer_client.get(f"/orders/{order.id}/status")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["orderStatus"]["status"] == "paid"
+    assert body["orderStatus"]["label"] == "payment successful"
+    assert [(h["from"], h["to"]) for h in body["history"]] == [
+        (None, "payment_pending"),
+        ("payment_pending", "paid"),
+    ]
+
+
+def test_order_status_answers_404_for_someone_elses_order(other_client):
+    order = OrderFactory(user_id="7")
+
+    assert other_client.get(f"/orders/{order.id}/status").status_code == 404
+
+
+def test_order_cancel_before_payment_cancels_and_writes_the_event(customer_client):
+    order = OrderFactory(user_id="7")
+
+    response = customer_client.post(f"/orders/{order.id}/cancel")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    assert response.json()["statusLabel"] == "order cancelled"
+    assert OutboxEvent.objects.get(order=order).event_type == "order.cancelled"
+    history = StatusHistory.objects.filter(order=order).last()
+    assert (history.from_status, history.to_status) == ("payment_pending", "cancelled")
+    assert history.reason == "cancelled by the customer"
+
+
+def test_order_cancel_after_confirmation_is_409_and_changes_nothing(customer_client):
+    order = OrderFactory(user_id="7", status=OrderStatus.CONFIRMED)
+
+    response = customer_client.post(f"/orders/{order.id}/cancel")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "illegal_transition"
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    assert OutboxEvent.objects.count() == 0
+
+
+def test_order_cancel_of_someone_elses_order_is_404(other_client):
+    order = OrderFactory(user_id="7")
+
+    assert other_client.post(f"/orders/{order.id}/cancel").status_code == 404
+    order.refresh_from_db()
+    assert order.status == "payment_pending"
+
+
+def test_an_admin_may_cancel_any_order(admin_client):
+    order = OrderFactory(user_id="7")
+
+    response = admin_client.post(f"/orders/{order.id}/cancel")
+
+    assert response.status_code == 200
+    assert StatusHistory.objects.filter(order=order).last().reason == "cancelled by an admin"
+
+
+def test_order_total_is_exact_decimal_money(customer_client, product_server):
+    product_server.add_product(PRODUCT, price="0.10", quantity=10)
+
+    response = customer_client.post(
+        "/orders", {"items": [{"productId": PRODUCT, "quantity": 3}]}, format="json"
+    )
+
+    assert Order.objects.get().total_amount == Decimal("0.30")
+    assert response.json()["totalAmount"] == 0.3
