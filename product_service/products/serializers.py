@@ -204,6 +204,8 @@ class OrderIdField(serializers.CharField):
     default_error_messages = {"invalid_order_id": "Not a valid order id."}
 
     def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid_order_id")
         value = super().to_internal_value(data)
         if not ORDER_ID_PATTERN.match(value):
             self.fail("invalid_order_id")

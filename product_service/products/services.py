@@ -46,6 +46,8 @@ def product_create(
         image_url=image_url,
         tags=tags or [],
     )
+    # Read back so timestamps are what MongoDB keeps (milliseconds), as every later read shows.
+    product.refresh_from_db()
     logger.info("product created", extra={"product_id": str(product.pk), "seller": seller})
     return product
 

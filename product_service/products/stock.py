@@ -171,6 +171,11 @@ def _settled(order_id: str) -> Reservation:
         time.sleep(0.05)
 
 
+def _to_millis(moment: datetime) -> datetime:
+    """BSON dates keep milliseconds; trimming first makes the first answer match every repeat."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def _merge(lines: list[StockLine]) -> list[StockLine]:
     totals: dict[ObjectId, int] = {}
     for line in lines:
@@ -215,7 +220,7 @@ def reservation_create(
             }
             for line in lines
         ],
-        expires_at=timezone.now() + timedelta(seconds=ttl_seconds),
+        expires_at=_to_millis(timezone.now() + timedelta(seconds=ttl_seconds)),
     )
     try:
         reservation.save(force_insert=True)
@@ -353,7 +358,7 @@ def product_quantity_commit(*, product_id: ObjectId, order_id: str, quantity: in
                 "quantity": quantity,
             }
         ],
-        expires_at=timezone.now(),
+        expires_at=_to_millis(timezone.now()),
     )
     try:
         reservation.save(force_insert=True)
