@@ -51,7 +51,7 @@ def rest_framework(*, authentication: list[str], throttle_rates: dict | None = N
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
         + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+        "DEFAULT_PARSER_CLASSES": ["ecommerce_common.parsers.JSONParser"],
         "DEFAULT_PAGINATION_CLASS": "ecommerce_common.pagination.PageNumberPagination",
         "PAGE_SIZE": 20,
         "EXCEPTION_HANDLER": "ecommerce_common.errors.exception_handler",
