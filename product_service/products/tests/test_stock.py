@@ -78,7 +78,7 @@ def test_reservation_create_after_a_refusal_can_succeed_for_the_same_order():
     with pytest.raises(InsufficientStock):
         reserve("order-1", (scarce, 2))
 
-    reservation, created = reserve("order-1", (scarce, 1))
+    _, created = reserve("order-1", (scarce, 1))
 
     assert created is True
     assert stock_of(scarce) == (0, 1, 0)

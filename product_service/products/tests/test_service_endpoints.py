@@ -1,0 +1,75 @@
+"""Health, readiness, the OpenAPI schema and the admin site."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from products.tests.factories import ProductFactory, ReservationFactory
+
+
+def test_health_answers_without_touching_the_database(api_client):
+    response = api_client.get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "service": "product_service"}
+
+
+def test_ready_pings_mongodb(api_client):
+    response = api_client.get("/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+def test_openapi_schema_describes_the_public_and_internal_routes(api_client):
+    response = api_client.get("/api/schema", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in [
+        "/product/",
+        "/product/create",
+        "/product/list",
+        "/product/{product_id}",
+        "/product/{product_id}/reviews",
+        "/internal/reservations",
+        "/internal/reservations/{order_id}/commit",
+        "/internal/product/{product_id}/quantity",
+    ]:
+        assert path in paths
+
+
+def test_unknown_routes_answer_json_404(api_client):
+    response = api_client.get("/nowhere")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.fixture
+def staff_client(client):
+    user = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-123456!")
+    client.force_login(user)
+    return client
+
+
+def test_admin_lists_products_with_their_stock_columns(staff_client):
+    ProductFactory(title="Lamp", quantity=3)
+
+    response = staff_client.get("/admin/products/product/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for column in ["Lamp", "column-quantity", "column-reserved", "column-sold"]:
+        assert column in html
+
+
+def test_admin_shows_reservations_read_only(staff_client):
+    reservation = ReservationFactory(order_id="order-42")
+
+    listing = staff_client.get("/admin/products/reservation/")
+    detail = staff_client.get(f"/admin/products/reservation/{reservation.pk}/change/")
+
+    assert listing.status_code == 200
+    assert "order-42" in listing.content.decode()
+    assert detail.status_code == 200
+    assert staff_client.get("/admin/products/reservation/add/").status_code == 403

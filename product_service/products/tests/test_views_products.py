@@ -1,0 +1,446 @@
+"""The public catalogue API: create, list (filters, search, pagination, ordering), detail, edits."""
+
+from decimal import Decimal
+
+import pytest
+
+from products.models import Product
+from products.tests.conftest import ADMIN_ID, SELLER_ID
+from products.tests.factories import ProductFactory, ReviewFactory
+
+VALID_BODY = {
+    "title": "Desk lamp",
+    "description": "Warm light.",
+    "price": 24.5,
+    "category": "Home & Kitchen",
+    "quantity": 12,
+    "imageUrl": "https://img.example.com/lamp.png",
+    "tags": ["lighting", "desk"],
+}
+
+
+# --- create -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/product/", "/product/create"])
+def test_product_create_lists_the_product_for_the_caller(seller_client, path):
+    response = seller_client.post(path, VALID_BODY, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert set(body) == {
+        "id", "title", "description", "price", "category", "quantity", "imageUrl", "tags",
+        "seller", "rating", "reviewCount", "createdAt", "updatedAt",
+    }  # fmt: skip
+    assert body["seller"] == SELLER_ID
+    assert body["price"] == 24.5
+    assert body["quantity"] == 12
+    assert body["tags"] == ["lighting", "desk"]
+    assert body["rating"] == 0
+    assert body["reviewCount"] == 0
+    product = Product.objects.get(pk=body["id"])
+    assert (product.price, product.quantity, product.reserved, product.sold) == (
+        Decimal("24.50"),
+        12,
+        0,
+        0,
+    )
+
+
+def test_product_create_takes_the_old_clients_single_tag_and_short_image(seller_client):
+    body = {**VALID_BODY, "tags": "tags", "imageUrl": "image"}
+
+    response = seller_client.post("/product/create", body, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["tags"] == ["tags"]
+    assert response.json()["imageUrl"] == "image"
+
+
+@pytest.mark.parametrize("path", ["/product/", "/product/create"])
+def test_product_create_needs_a_logged_in_user(api_client, path):
+    response = api_client.post(path, VALID_BODY, format="json")
+
+    assert response.status_code == 401
+    assert not Product.objects.exists()
+
+
+def test_product_create_accepts_the_user_auth_token_cookie(verify_server, api_client):
+    api_client.cookies["userAuthToken"] = verify_server.issue(user_id="55")
+
+    response = api_client.post("/product/", VALID_BODY, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["seller"] == "55"
+
+
+def test_product_create_with_a_revoked_token_is_401(verify_server, api_client):
+    token = verify_server.issue(user_id="55")
+    verify_server.revoke(token)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert api_client.post("/product/", VALID_BODY, format="json").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"category": "Toys"}, "category"),
+        ({"price": -1}, "price"),
+        ({"price": "abc"}, "price"),
+        ({"price": 1.234}, "price"),
+        ({"price": True}, "price"),
+        ({"quantity": -1}, "quantity"),
+        ({"quantity": 2.5}, "quantity"),
+        ({"quantity": True}, "quantity"),
+        ({"title": ""}, "title"),
+        ({"imageUrl": ""}, "imageUrl"),
+        ({"tags": [1, 2]}, "tags"),
+        ({"tags": {"$ne": 1}}, "tags"),
+    ],
+)
+def test_product_create_rejects_bad_input(seller_client, change, field):
+    response = seller_client.post("/product/", {**VALID_BODY, **change}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert field in response.json()["errors"]
+    assert not Product.objects.exists()
+
+
+def test_product_create_rejects_missing_fields(seller_client):
+    response = seller_client.post("/product/", {}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"title", "price", "category", "quantity", "imageUrl"}
+
+
+# --- list ---------------------------------------------------------------------------------------
+
+
+def ids(response) -> list[str]:
+    return [product["id"] for product in response.json()["results"]]
+
+
+def test_product_list_is_public_paginated_and_newest_first(api_client):
+    products = [ProductFactory() for _ in range(3)]
+
+    first = api_client.get("/product/", {"pageSize": 2})
+    second = api_client.get(first.json()["next"])
+
+    assert first.status_code == 200
+    assert first.json()["count"] == 3
+    assert first.json()["previous"] is None
+    assert ids(first) + ids(second) == [str(p.pk) for p in reversed(products)]
+    assert second.json()["next"] is None
+
+
+def test_product_list_filters_by_category_seller_and_tags(api_client):
+    book = ProductFactory(category="Books", seller="1", tags=["novel", "paper"])
+    ProductFactory(category="Books", seller="2", tags=["comic"])
+    ProductFactory(category="Sports", seller="1", tags=["novel"])
+
+    response = api_client.get("/product/", {"category": "Books", "seller": "1", "tags": "novel"})
+
+    assert ids(response) == [str(book.pk)]
+
+
+def test_product_list_tags_filter_matches_any_given_tag(api_client):
+    a = ProductFactory(tags=["red"])
+    b = ProductFactory(tags=["blue"])
+    ProductFactory(tags=["green"])
+
+    response = api_client.get("/product/", {"tags": "red,blue", "ordering": "createdAt"})
+
+    assert ids(response) == [str(a.pk), str(b.pk)]
+
+
+def test_product_list_filters_by_price_range(api_client):
+    ProductFactory(price="5.00")
+    middle = ProductFactory(price="10.00")
+    ProductFactory(price="20.01")
+
+    response = api_client.get("/product/", {"minPrice": "10", "maxPrice": "20"})
+
+    assert ids(response) == [str(middle.pk)]
+
+
+def test_product_list_search_matches_title_description_and_tags_case_insensitively(api_client):
+    by_title = ProductFactory(title="Red KETTLE")
+    by_description = ProductFactory(description="a kettle for tea")
+    by_tag = ProductFactory(tags=["Kettles"])
+    ProductFactory(title="Toaster", description="bread", tags=["kitchen"])
+
+    response = api_client.get("/product/", {"search": "kettle", "ordering": "createdAt"})
+
+    assert ids(response) == [str(by_title.pk), str(by_description.pk), str(by_tag.pk)]
+
+
+@pytest.mark.parametrize("search", [".*", "(", "a|b", "[", "\\", "^$"])
+def test_product_list_search_treats_the_text_literally(api_client, search):
+    literal = ProductFactory(title=f"odd {search} title")
+    ProductFactory(title="plain")
+
+    response = api_client.get("/product/", {"search": search})
+
+    assert response.status_code == 200
+    assert ids(response) == [str(literal.pk)]
+
+
+def test_product_list_orders_by_price_either_way(api_client):
+    cheap = ProductFactory(price="1.00")
+    dear = ProductFactory(price="100.00")
+    middle = ProductFactory(price="9.99")
+
+    ascending = api_client.get("/product/", {"ordering": "price"})
+    descending = api_client.get("/product/", {"ordering": "-price"})
+
+    assert ids(ascending) == [str(cheap.pk), str(middle.pk), str(dear.pk)]
+    assert ids(descending) == [str(dear.pk), str(middle.pk), str(cheap.pk)]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"category": "Toys"},
+        {"minPrice": "-1"},
+        {"minPrice": "abc"},
+        {"minPrice": "10", "maxPrice": "5"},
+        {"ordering": "seller"},
+        {"ordering": "$natural"},
+    ],
+)
+def test_product_list_rejects_bad_query_parameters(api_client, params):
+    response = api_client.get("/product/", params)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_product_list_page_past_the_end_is_404(api_client):
+    ProductFactory()
+
+    response = api_client.get("/product/", {"page": 5})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_product_list_without_a_slash_is_not_found(api_client):
+    assert api_client.get("/product").status_code == 404
+
+
+# --- old list -----------------------------------------------------------------------------------
+
+
+def test_old_list_answers_a_plain_array(api_client):
+    product = ProductFactory()
+
+    response = api_client.get("/product/list")
+
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json()] == [str(product.pk)]
+
+
+@pytest.mark.parametrize("key", ["category", "title", "id"])
+def test_old_list_filters_by_one_plain_value(api_client, key):
+    wanted = ProductFactory(category="Books", title="Dune")
+    ProductFactory(category="Sports", title="Ball")
+    value = {"category": "Books", "title": "Dune", "id": str(wanted.pk)}[key]
+
+    response = api_client.get("/product/list", {"filter": f'{{"{key}": "{value}"}}'})
+
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json()] == [str(wanted.pk)]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"category": {"$ne": "x"}}',
+        '{"title": {"$regex": ".*"}}',
+        '{"$where": "sleep(1000)"}',
+        '{"$or": [{"category": "Books"}]}',
+        '{"seller": "7"}',
+        '{"id": "not-an-id"}',
+        '{"id": {"$gt": ""}}',
+        '{"category": ["Books"]}',
+        '{"title": 5}',
+        '["category"]',
+        "not json",
+        '{"category": "Books"',
+    ],
+)
+def test_old_list_rejects_operator_injection_and_bad_filters(api_client, raw):
+    ProductFactory()
+
+    response = api_client.get("/product/list", {"filter": raw})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_filter"
+
+
+# --- detail, quantity ---------------------------------------------------------------------------
+
+
+def test_product_detail_is_public(api_client):
+    product = ProductFactory(title="Kettle", price="12.30", tags=["tea"])
+    ReviewFactory(product=product, rating=5)
+
+    response = api_client.get(f"/product/{product.pk}")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["title"], body["price"], body["tags"]) == (
+        str(product.pk),
+        "Kettle",
+        12.3,
+        ["tea"],
+    )
+
+
+@pytest.mark.parametrize("product_id", ["nope", "0123456789abcdef01234567", "zz" * 12, "1" * 25])
+def test_product_detail_of_a_malformed_or_unknown_id_is_404(api_client, product_id):
+    response = api_client.get(f"/product/{product_id}")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_product_quantity_answers_the_stock_available_to_sell(api_client, internal_client):
+    product = ProductFactory(quantity=7)
+    internal_client.post(
+        "/internal/reservations",
+        {"orderId": "o-1", "items": [{"productId": str(product.pk), "quantity": 3}]},
+        format="json",
+    )
+
+    response = api_client.get(f"/product/{product.pk}/quantity")
+
+    assert response.status_code == 200
+    assert response.json() == {"quantity": 4}
+    assert api_client.get("/product/nope/quantity").status_code == 404
+
+
+# --- edits --------------------------------------------------------------------------------------
+
+
+def test_product_patch_by_the_seller_changes_only_the_given_fields(seller_client):
+    product = ProductFactory(seller=SELLER_ID, title="Old", price="5.00", tags=["x"])
+
+    response = seller_client.patch(
+        f"/product/{product.pk}", {"title": "New", "tags": "solo"}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["title"], response.json()["tags"], response.json()["price"]) == (
+        "New",
+        ["solo"],
+        5.0,
+    )
+    product.refresh_from_db()
+    assert (product.title, product.seller) == ("New", SELLER_ID)
+
+
+def test_product_put_by_the_seller_replaces_the_product(seller_client):
+    product = ProductFactory(seller=SELLER_ID, tags=["old"])
+
+    response = seller_client.put(
+        f"/product/{product.pk}", {**VALID_BODY, "tags": []}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["title"] == VALID_BODY["title"]
+    assert response.json()["tags"] == []
+
+
+def test_product_put_needs_every_field(seller_client):
+    product = ProductFactory(seller=SELLER_ID)
+
+    response = seller_client.put(f"/product/{product.pk}", {"title": "Only"}, format="json")
+
+    assert response.status_code == 400
+
+
+def test_product_patch_of_quantity_restocks_without_touching_reserved_stock(
+    seller_client, internal_client
+):
+    product = ProductFactory(seller=SELLER_ID, quantity=5)
+    internal_client.post(
+        "/internal/reservations",
+        {"orderId": "o-1", "items": [{"productId": str(product.pk), "quantity": 2}]},
+        format="json",
+    )
+
+    response = seller_client.patch(f"/product/{product.pk}", {"quantity": 10}, format="json")
+
+    assert response.json()["quantity"] == 10
+    product.refresh_from_db()
+    assert (product.quantity, product.reserved, product.sold) == (10, 2, 0)
+
+
+def test_product_edits_by_someone_else_are_404_and_change_nothing(other_client):
+    product = ProductFactory(seller=SELLER_ID, title="Mine")
+
+    patch = other_client.patch(f"/product/{product.pk}", {"title": "Theirs"}, format="json")
+    put = other_client.put(f"/product/{product.pk}", VALID_BODY, format="json")
+    delete = other_client.delete(f"/product/{product.pk}")
+
+    assert (patch.status_code, put.status_code, delete.status_code) == (404, 404, 404)
+    product.refresh_from_db()
+    assert product.title == "Mine"
+
+
+def test_product_edits_without_login_are_401(api_client):
+    product = ProductFactory()
+
+    assert api_client.patch(f"/product/{product.pk}", {"title": "x"}).status_code == 401
+    assert api_client.delete(f"/product/{product.pk}").status_code == 401
+    assert Product.objects.filter(pk=product.pk).exists()
+
+
+def test_an_admin_may_edit_and_delete_any_product(admin_client):
+    product = ProductFactory(seller=SELLER_ID)
+
+    patch = admin_client.patch(f"/product/{product.pk}", {"price": "3.00"}, format="json")
+    delete = admin_client.delete(f"/product/{product.pk}")
+
+    assert patch.status_code == 200
+    assert patch.json()["seller"] == SELLER_ID != ADMIN_ID
+    assert delete.status_code == 204
+    assert not Product.objects.filter(pk=product.pk).exists()
+
+
+def test_product_delete_by_the_seller_removes_it_and_its_reviews(seller_client):
+    product = ProductFactory(seller=SELLER_ID)
+    ReviewFactory(product=product)
+
+    response = seller_client.delete(f"/product/{product.pk}")
+
+    assert response.status_code == 204
+    assert seller_client.get(f"/product/{product.pk}").status_code == 404
+    assert not product.reviews.exists()
+
+
+def test_product_delete_is_refused_while_stock_is_reserved(seller_client, internal_client):
+    product = ProductFactory(seller=SELLER_ID, quantity=5)
+    internal_client.post(
+        "/internal/reservations",
+        {"orderId": "o-1", "items": [{"productId": str(product.pk), "quantity": 1}]},
+        format="json",
+    )
+
+    response = seller_client.delete(f"/product/{product.pk}")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "product_has_reservations"
+    assert Product.objects.filter(pk=product.pk).exists()
+
+
+def test_product_patch_rejects_bad_values(seller_client):
+    product = ProductFactory(seller=SELLER_ID)
+
+    response = seller_client.patch(f"/product/{product.pk}", {"category": "Toys"}, format="json")
+
+    assert response.status_code == 400
+    assert "category" in response.json()["errors"]
