@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
 from users.models import RateLimitEvent, RevokedAccessToken, User
 
@@ -82,6 +83,9 @@ class RevokedAccessTokenAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     readonly_fields = ("jti", "user", "revoked_at", "expires_at")
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
 
 @admin.register(RateLimitEvent)
 class RateLimitEventAdmin(admin.ModelAdmin):
@@ -89,3 +93,6 @@ class RateLimitEventAdmin(admin.ModelAdmin):
     list_filter = ("scope",)
     search_fields = ("key",)
     readonly_fields = ("scope", "key", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,4 +1,4 @@
-"""Reads: users by email or token, and rate-limit state."""
+"""Reads: email availability, the user behind an access token, rate-limit state."""
 
 from __future__ import annotations
 
@@ -17,16 +17,8 @@ from users.errors import InvalidToken
 from users.models import RateLimitEvent, RevokedAccessToken, User
 
 
-def user_get_by_email(*, email: str) -> User | None:
-    """The user with this email in any letter case (served by the Lower(email) index)."""
-    return (
-        User.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower=email.strip().lower())
-        .first()
-    )
-
-
 def email_is_taken(*, email: str, exclude_user_id: int | None = None) -> bool:
+    """Whether another user has this email in any letter case (the Lower(email) index)."""
     users = User.objects.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
     if exclude_user_id is not None:
         users = users.exclude(pk=exclude_user_id)

@@ -10,6 +10,11 @@ from users.services import TokenPair, token_pair_issue
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["users.tests.hashers.FastArgon2PasswordHasher"]
+
+
 @pytest.fixture
 def password() -> str:
     return DEFAULT_PASSWORD

@@ -40,3 +40,11 @@ def test_settings_load_with_every_secret_set():
     result = django_setup(DJANGO_DEBUG="false")
 
     assert result.returncode == 0, result.stderr
+
+
+def test_passwords_are_hashed_with_argon2_first():
+    from user_service import settings as service_settings
+
+    assert service_settings.PASSWORD_HASHERS[0] == (
+        "django.contrib.auth.hashers.Argon2PasswordHasher"
+    )

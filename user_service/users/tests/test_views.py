@@ -592,3 +592,43 @@ def test_verify_rejects_the_token_of_a_deactivated_user(internal_client, user, t
 def test_verify_makes_one_query(internal_client, tokens, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert verify(internal_client, tokens.access).status_code == 200
+
+
+def test_me_rejects_the_token_of_a_deactivated_user(auth_client, user):
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = auth_client.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_register_answers_json_nested_too_deep_with_400(api_client):
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = api_client.post(REGISTER, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_request"
+
+
+def test_register_rejects_null_characters(api_client):
+    response = api_client.post(REGISTER, {**NEW_USER, "firstName": "a\x00b"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"firstName": ["Null characters are not allowed."]}
+    assert not User.objects.exists()
+
+
+def test_refresh_behind_a_trusted_proxy_is_throttled_per_forwarded_client(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "NUM_PROXIES": 1,
+        "DEFAULT_THROTTLE_RATES": {"register": "60/hour", "token_refresh": "1/minute"},
+    }
+    first = APIClient(HTTP_X_FORWARDED_FOR="203.0.113.1")
+    second = APIClient(HTTP_X_FORWARDED_FOR="203.0.113.2")
+
+    assert first.post(REFRESH, {"refresh": "x"}, format="json").status_code == 401
+    assert first.post(REFRESH, {"refresh": "x"}, format="json").status_code == 429
+    assert second.post(REFRESH, {"refresh": "x"}, format="json").status_code == 401
