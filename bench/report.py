@@ -1,0 +1,240 @@
+"""Turn bench/results/results.json (as run.py builds it) into bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+TARGETS = {"catalogue": 0.40, "orders": 0.20}
+TITLES = {
+    "ceiling": "Ceiling: trivial Django view, same gunicorn config",
+    "catalogue": "Catalogue browsing (list with filters, search, detail)",
+    "orders": "Order placement (create + pay), flat out",
+    "latency": "Order placement at half the max order rate",
+    "nocache": "Order placement, verify cache off",
+}
+
+
+def _ms(value) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _met(ok: bool | None) -> str:
+    return "-" if ok is None else ("**yes**" if ok else "**NO**")
+
+
+def write_report(results: dict, path: Path, *, complete: bool) -> None:
+    path.write_text(render(results, complete=complete))
+
+
+def render(results: dict, *, complete: bool) -> str:
+    scenarios = results.get("scenarios", {})
+    machine = results.get("machine", {})
+    options = results.get("options", {})
+    ceiling = scenarios.get("ceiling", {}).get("total", {}).get("rps")
+    out: list[str] = []
+    add = out.append
+    add("# Benchmark results\n")
+    if not complete:
+        add("> **Incomplete run**: it was interrupted or failed; figures below are partial.\n")
+    add(
+        f"Run {results.get('started', '?')} → {results.get('finished', '?')} (UTC) on commit "
+        f"`{machine.get('commit', '?')}`. Reproduce with:\n"
+    )
+    add(f"```\n{results.get('command', './manage_all.sh bench')}\n```\n")
+    add(
+        "Everything ran on this one machine: the four services (gunicorn, "
+        f"`WEB_CONCURRENCY={options.get('web_concurrency', '?')}`, gthread with the threads of "
+        "`deploy/gunicorn.conf.py`), the Celery worker and beat, PostgreSQL, RabbitMQ, "
+        "SecantusDB **and the load generator** (locust, one process, `FastHttpUser`), so they "
+        "compete for the same CPUs. Load average at start "
+        f"`{results.get('load_at_start', '?')}`, at end `{results.get('load_at_end', '?')}` "
+        f"(1/5/15 min; {machine.get('nproc', '?')} CPUs): a load above the CPU count before "
+        "the run means other work shared the machine and the absolute figures are low.\n"
+    )
+
+    add("## Machine\n")
+    add("| | |\n|---|---|")
+    for key in ("cpu", "nproc", "memory", "os", "kernel", "python", "postgresql", "rabbitmq"):
+        add(f"| {key} | {machine.get(key, '?')} |")
+    add(f"| packages | {machine.get('versions', '?')} |\n")
+
+    add("## Summary against the targets\n")
+    add(
+        "Requests per second are locust's (all requests of the scenario over its duration); "
+        "the ratio is to the ceiling's requests per second measured in the same run with the "
+        "same locust settings "
+        f"({options.get('users', '?')} users, {options.get('duration', '?')} s).\n"
+    )
+    add("| scenario | req/s | ratio to ceiling | target | met | p50 / p95 / p99 ms | errors |")
+    add("|---|---:|---:|---|---|---|---:|")
+    all_errors = 0
+    for name in ("ceiling", "catalogue", "orders", "latency", "nocache"):
+        stats = scenarios.get(name)
+        if not stats:
+            continue
+        total = stats["total"]
+        all_errors += total["failures"]
+        ratio = total["rps"] / ceiling if ceiling else None
+        target, met = "", None
+        if name in TARGETS:
+            target = f"≥ {TARGETS[name]:.0%} of ceiling"
+            met = None if ratio is None else ratio >= TARGETS[name]
+        if name == "latency":
+            target = "paced at half the max order rate"
+        add(
+            f"| {TITLES[name]} | {total['rps']:,.1f} | {_ratio(ratio)} | {target} | {_met(met)} "
+            f"| {_ms(total['p50'])} / {_ms(total['p95'])} / {_ms(total['p99'])} "
+            f"| {total['failures']} |"
+        )
+    latency = scenarios.get("latency", {}).get("confirmation")
+    if latency and latency.get("p50_ms") is not None:
+        ok = latency["p95_ms"] <= 2 * latency["p50_ms"]
+        add(
+            f"| Payment → confirmed (status history) | | | p95 ≤ 2 x p50 | {_met(ok)} "
+            f"| {_ms(latency['p50_ms'])} / {_ms(latency['p95_ms'])} / {_ms(latency['p99_ms'])} "
+            f"| {latency.get('not_confirmed', 0)} not confirmed |"
+        )
+    add(
+        f"\nError responses over all load scenarios: **{all_errors}** (target 0: "
+        f"{_met(all_errors == 0)}).\n"
+    )
+
+    orders = scenarios.get("orders")
+    if orders:
+        add("## Order placement\n")
+        add(
+            f"Flat out: **{orders['orders_per_second']:.1f} orders/s** (each order is two "
+            "requests: `POST /orders`, then `POST /orders/{id}/pay` with `tok_visa`), by "
+            f"{options.get('buyers', '?')} pre-registered buyers whose tokens were fetched "
+            f"before the run, over {options.get('order_products', '?')} products with ample "
+            "stock. After the run the worker needed "
+            f"{_seconds(orders.get('drain_seconds'))} to confirm the backlog of paid orders.\n"
+        )
+
+    if latency:
+        stats = scenarios["latency"]
+        add("## Payment → confirmed latency\n")
+        add(
+            f"Orders paced at {stats['target_orders_per_second']:.1f} orders/s (half the flat-out "
+            f"rate above); {stats['orders_placed']} placed and paid. For each, "
+            "`GET /orders/{id}/status` was read after the run and the time between the `paid` "
+            "and the `confirmed` history rows taken (outbox relay → RabbitMQ → worker → "
+            "product commit → order status).\n"
+        )
+        add("| confirmed | p50 ms | p95 ms | p99 ms | max ms | mean ms | confirmed/s | p95 ÷ p50 |")
+        add("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        factor = f"{latency['p95_ms'] / latency['p50_ms']:.2f}" if latency.get("p50_ms") else "-"
+        add(
+            f"| {latency['count']} | {_ms(latency['p50_ms'])} | {_ms(latency['p95_ms'])} "
+            f"| {_ms(latency['p99_ms'])} | {_ms(latency['max_ms'])} | {_ms(latency['mean_ms'])} "
+            f"| {latency.get('confirmed_per_second') or '-'} | {factor} |"
+        )
+        add(f"\nFinal statuses of those orders: `{stats.get('final_statuses')}`.\n")
+
+    worker = scenarios.get("worker")
+    if worker:
+        add("## Worker throughput\n")
+        add(
+            "N paid orders are placed while no worker runs (their events wait in RabbitMQ); then "
+            "one or two worker processes (`celery worker --concurrency 1` each, prefetch 1) are "
+            "started and timed until every order is `confirmed`. Events per second come from "
+            "the integration event log (first received → last completed, every event type: "
+            "`order.created` and `order.confirmed` are recorded as ignored, `order.paid` "
+            "commits the stock and confirms the order).\n"
+        )
+        add("| worker processes | orders | events handled | window s | events/s | paid orders/s "
+            "| wall s from launch | final statuses |")  # fmt: skip
+        add("|---:|---:|---:|---:|---:|---:|---:|---|")
+        for run in worker["runs"]:
+            add(
+                f"| {run['workers']} | {run['orders']} | {run['events_handled']} "
+                f"| {run['window_seconds']} | {run['events_per_second']} "
+                f"| {run['paid_orders_per_second']} | {run['wall_seconds_from_launch']} "
+                f"| `{run['final_statuses']}` |"
+            )
+        runs = worker["runs"]
+        if len(runs) == 2 and runs[0]["events_per_second"] and runs[1]["events_per_second"]:
+            add(
+                f"\nTwo processes handle {runs[1]['events_per_second'] / runs[0]['events_per_second']:.2f}"
+                " x the events of one.\n"
+            )
+
+    nocache = scenarios.get("nocache")
+    if nocache and orders:
+        add("## What the verify cache buys\n")
+        ratio = nocache["total"]["rps"] / orders["total"]["rps"] if orders["total"]["rps"] else 0
+        add(
+            "The order scenario again with product_service and order_service restarted with "
+            "`VERIFY_CACHE_SECONDS=0`, so every request calls user_service's `/internal/verify`.\n"
+        )
+        add("| verify cache | req/s | orders/s | p50 / p95 ms | errors |")
+        add("|---|---:|---:|---|---:|")
+        for label, stats in (("on (30 s)", orders), ("off", nocache)):
+            total = stats["total"]
+            add(
+                f"| {label} | {total['rps']:,.1f} | {stats['orders_per_second']:.1f} "
+                f"| {_ms(total['p50'])} / {_ms(total['p95'])} | {total['failures']} |"
+            )
+        add(
+            f"\nWith the cache off the order scenario runs at **{ratio:.0%}** of its cached speed.\n"
+        )
+
+    add("## Per request\n")
+    for name in ("ceiling", "catalogue", "orders", "latency", "nocache"):
+        stats = scenarios.get(name)
+        if not stats:
+            continue
+        add(f"### {TITLES[name]}\n")
+        add(
+            f"Load average before/after: `{stats.get('load_before')}` / `{stats.get('load_after')}`.\n"
+        )
+        add("| request | count | errors | req/s | avg ms | p50 | p95 | p99 | max |")
+        add("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for request, row in stats["by_name"].items():
+            add(
+                f"| `{request}` | {row['requests']} | {row['failures']} | {row['rps']:,.1f} "
+                f"| {row['avg']} | {_ms(row['p50'])} | {_ms(row['p95'])} | {_ms(row['p99'])} "
+                f"| {_ms(row['max'])} |"
+            )
+        cores = stats.get("cpu_cores")
+        if cores:
+            parts = ", ".join(
+                f"{part} {value:.2f}"
+                for part, value in sorted(cores.items(), key=lambda item: -item[1])
+                if value >= 0.01
+            )
+            add(f"\nCPU cores used during the run (each part's process tree): {parts}.")
+        if stats.get("failures"):
+            add("\nErrors:\n")
+            for failure in stats["failures"][:10]:
+                add(f"- `{failure['name']}` x {failure['count']}: {failure['error']}")
+        add("")
+
+    add("## Raw data\n")
+    add(
+        "`bench/results/`: `results.json` (everything above), `<scenario>_stats.csv`, "
+        "`_stats_history.csv`, `_failures.csv` (locust's CSV), `<scenario>.locust.log`, "
+        "`latency-confirmation-ms.json` (each order's payment → confirmed time). The "
+        "services' logs of the run are in `bench/var/logs/` (not committed).\n"
+    )
+    add("Options of this run: `" + json.dumps(options) + "`\n")
+    return "\n".join(out)
+
+
+def _seconds(value) -> str:
+    return "more than the drain timeout" if value is None else f"{value:.1f} s"
+
+
+if __name__ == "__main__":
+    source = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).parent / "results" / "results.json"
+    )
+    print(render(json.loads(source.read_text()), complete=True))

@@ -1,0 +1,851 @@
+"""The load benchmark of the whole system in real mode; writes bench/RESULTS.md.
+
+Started by ``./manage_all.sh bench [options]`` (bench/run.sh installs the load
+tool first). It brings the system up through scripts/system.py on free ports
+(PostgreSQL databases ``ecommerce_bench_*``, a private RabbitMQ vhost, its own
+SecantusDB, gunicorn with deploy/gunicorn.conf.py, the worker and the
+scheduler), seeds users and products over the public API, drives each scenario
+with locust (headless, one process), and always stops everything it started,
+also on Ctrl-C or SIGTERM. See bench/README.md for what each scenario measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime as dt
+import io
+import json
+import os
+import platform
+import random
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
+from pathlib import Path
+
+import requests
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from ecommerce_common.testing import infra  # noqa: E402
+from system import BIN, Settings, System  # noqa: E402
+
+RESULTS = BENCH / "results"
+VAR = BENCH / "var"
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+VHOST = "ecommerce_bench"
+SCENARIOS = ("ceiling", "catalogue", "orders", "latency", "worker", "nocache")
+CATEGORIES = ["Electronics", "Clothing", "Books", "Home & Kitchen", "Beauty", "Sports", "Other"]
+TAGS = ["new", "sale", "eco", "premium", "gift", "bestseller", "limited", "classic"]
+ADJECTIVES = ["Compact", "Deluxe", "Rugged", "Smart", "Classic", "Portable", "Organic", "Vintage"]
+NOUNS = [
+    "lamp", "kettle", "backpack", "novel", "jacket", "blender", "speaker", "serum",
+    "racket", "mug", "charger", "scarf", "atlas", "yoga mat", "pan", "headset",
+]  # fmt: skip
+SEARCH_WORDS = ["lamp", "kettle", "novel", "jacket", "speaker", "mug", "smart", "vintage"]
+# Whatever the benchmark needs the services to allow: many registrations from one address,
+# access tokens that outlive the whole run.
+SYSTEM_ENV = {
+    "THROTTLE_REGISTER_RATE": "1000000/hour",
+    "THROTTLE_TOKEN_REFRESH_RATE": "1000000/minute",
+    "JWT_ACCESS_TOKEN_MINUTES": "120",
+    "LOGIN_FAILURE_LIMIT_PER_IP": "1000000",
+}
+FINAL_STATUSES = {"confirmed", "out_of_stock", "cancelled", "expired", "payment_failed"}
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not run as asked."""
+
+
+def say(message: str) -> None:
+    print(f"[bench {dt.datetime.now(dt.UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def _terminate(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+# --- the machine ----------------------------------------------------------------------------
+
+
+def _command_output(command: list[str], timeout: float = 30) -> str:
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return (result.stdout or result.stderr).strip() or "unknown"
+
+
+def machine_description(postgres_url: str) -> dict[str, str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kib = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1])
+        memory = f"{kib / 1024 / 1024:.1f} GiB"
+    postgres = "unknown"
+    with contextlib.suppress(Exception):
+        import psycopg
+
+        with psycopg.connect(f"{postgres_url}/postgres") as conn:
+            postgres = conn.execute("SHOW server_version").fetchone()[0]
+    rabbitmq = "unknown"
+    ctl = shutil.which("rabbitmqctl")
+    if ctl:
+        rabbitmq = _command_output([ctl, "version"]).splitlines()[-1]
+    versions = {}
+    for package in (
+        "Django", "djangorestframework", "gunicorn", "celery", "kombu", "psycopg",
+        "pymongo", "django-mongodb-backend", "SecantusDB", "locust",
+    ):  # fmt: skip
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return {
+        "cpu": cpu,
+        "nproc": str(os.cpu_count()),
+        "memory": memory,
+        "kernel": platform.release(),
+        "os": _command_output(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
+        "python": platform.python_version(),
+        "postgresql": postgres,
+        "rabbitmq": rabbitmq,
+        "versions": ", ".join(f"{name} {version}" for name, version in versions.items()),
+        "commit": _command_output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+    }
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+# --- the system -----------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.postgres_url = os.environ.get(
+            "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"
+        )
+        self.system: System | None = None
+        self.ceiling: infra.Process | None = None
+        self.ceiling_port = 0
+        self.locust: subprocess.Popen | None = None
+        self.data: dict = {}
+        self.results: dict = {"scenarios": {}}
+        self.http = requests.Session()
+
+    # --- lifecycle ---
+
+    def settings(self) -> Settings:
+        extra = dict(SYSTEM_ENV)
+        extra["LOG_LEVEL"] = self.args.log_level
+        extra["LOG_FORMAT"] = "json"
+        if self.args.access_log:
+            extra["GUNICORN_ACCESS_LOG"] = "true"
+        return Settings(
+            var_dir=VAR,
+            mode="real",
+            ports={service: infra.free_port() for service in Settings().ports},
+            postgres_url=self.postgres_url,
+            database_prefix="ecommerce_bench_",
+            broker_url=infra.rabbitmq_vhost(VHOST),
+            web_concurrency=self.args.web_concurrency,
+            worker_concurrency=self.args.worker_concurrency,
+            extra_env=extra,
+            quiet=False,
+        )
+
+    def start(self, *, system: bool) -> None:
+        shutil.rmtree(VAR, ignore_errors=True)
+        (VAR / "logs").mkdir(parents=True)
+        if system:
+            self.system = System(self.settings())
+            self.system.drop_postgres_databases()
+            say("preparing the system (databases, migrations, SecantusDB)")
+            self.system.prepare()
+            say("starting the four services, the worker and the scheduler")
+            self.system.start()
+        self.ceiling_port = infra.free_port()
+        env = {
+            "DJANGO_SETTINGS_MODULE": "ceiling.settings",
+            "WEB_CONCURRENCY": str(self.args.web_concurrency),
+            "HOST": "127.0.0.1",
+            "PORT": str(self.ceiling_port),
+            "PYTHONUNBUFFERED": "1",
+        }
+        if self.args.access_log:
+            env["GUNICORN_ACCESS_LOG"] = "true"
+        self.ceiling = infra.Process(
+            "ceiling",
+            [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "ceiling.wsgi:application"],
+            env=env,
+            cwd=BENCH / "ceiling",
+            log_dir=VAR / "logs",
+        ).start()
+        infra.wait_for_http(f"{self.ceiling_url}/health", timeout=60, process=self.ceiling.popen)
+
+    def stop(self) -> None:
+        if self.locust is not None and self.locust.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.locust.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.locust.wait(timeout=10)
+            if self.locust.poll() is None:
+                os.killpg(self.locust.pid, signal.SIGKILL)
+        if self.ceiling is not None:
+            self.ceiling.stop()
+        if self.system is not None:
+            say("stopping the system")
+            self.system.stop()
+            if not self.args.keep_databases:
+                with contextlib.suppress(Exception):
+                    self.system.drop_postgres_databases()
+        ctl = shutil.which("rabbitmqctl")
+        if ctl and not self.args.keep_databases:
+            subprocess.run(
+                [ctl, "delete_vhost", VHOST], capture_output=True, timeout=60, check=False
+            )
+
+    @property
+    def ceiling_url(self) -> str:
+        return f"http://127.0.0.1:{self.ceiling_port}"
+
+    def url(self, service: str) -> str:
+        assert self.system is not None
+        return self.system.settings.url(service)
+
+    def restart_service(self, service: str, extra_env: dict[str, str]) -> None:
+        """Restart one web service with extra environment (the same command as System.start)."""
+        assert self.system is not None
+        self.system.processes[service].stop()
+        env = {**self.system.environment(service), **extra_env}
+        self.system._start(
+            service,
+            [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), f"{service}.wsgi:application"],
+            cwd=ROOT / service,
+            env=env,
+        )
+        infra.wait_for_http(
+            f"{self.url(service)}/ready", timeout=90, process=self.system.processes[service].popen
+        )
+
+    # --- where the CPU went ---
+
+    def cpu_snapshot(self) -> dict[str, float]:
+        """CPU seconds used so far by each part (its process tree) and by the shared servers."""
+        import psutil
+
+        parts: dict[str, list[int]] = {}
+        if self.system is not None:
+            for name, process in self.system.processes.items():
+                parts["worker" if "worker" in name else name] = [
+                    *parts.get("worker" if "worker" in name else name, []),
+                    process.pid,
+                ]
+        if self.ceiling is not None:
+            parts["ceiling"] = [self.ceiling.pid]
+        if self.locust is not None:
+            parts["locust"] = [self.locust.pid]
+        seconds: dict[str, float] = {}
+        for name, pids in parts.items():
+            total = 0.0
+            for pid in pids:
+                with contextlib.suppress(psutil.Error):
+                    root = psutil.Process(pid)
+                    for proc in [root, *root.children(recursive=True)]:
+                        with contextlib.suppress(psutil.Error):
+                            times = proc.cpu_times()
+                            total += times.user + times.system
+            seconds[name] = total
+        for label, names in (
+            ("postgresql (whole server)", {"postgres"}),
+            ("rabbitmq (whole server)", {"beam.smp", "erl_child_setup", "epmd"}),
+        ):
+            total = 0.0
+            for proc in psutil.process_iter(["name", "cpu_times"]):
+                if proc.info["name"] in names and proc.info["cpu_times"] is not None:
+                    total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+            seconds[label] = total
+        times = psutil.cpu_times()
+        seconds["machine (all processes)"] = times.user + times.system + times.nice
+        return seconds
+
+    # --- databases (read only: progress of the worker) ---
+
+    def query(self, database: str, sql: str, params: tuple = ()) -> list[tuple]:
+        import psycopg
+
+        name = f"ecommerce_bench_{database}"
+        with psycopg.connect(f"{self.postgres_url}/{name}") as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def status_counts(self, order_ids: list[str] | None = None) -> Counter:
+        if order_ids is None:
+            rows = self.query("orders", "SELECT status, count(*) FROM orders_order GROUP BY status")
+        else:
+            rows = self.query(
+                "orders",
+                "SELECT status, count(*) FROM orders_order WHERE id::text = ANY(%s) GROUP BY status",
+                (order_ids,),
+            )
+        return Counter(dict(rows))
+
+    def wait_until_no_paid(self, order_ids: list[str] | None, timeout: float) -> float | None:
+        """Seconds until none of the orders is left in ``paid`` (the worker caught up)."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.status_counts(order_ids).get("paid", 0) == 0:
+                return time.monotonic() - started
+            time.sleep(0.2)
+        return None
+
+    # --- seeding over the public API ---
+
+    def post(self, url: str, **kwargs) -> requests.Response:
+        return self.http.post(url, timeout=30, **kwargs)
+
+    def login(self, email: str, password: str) -> str:
+        response = self.post(
+            f"{self.url('user_service')}/users/login", json={"email": email, "password": password}
+        )
+        if response.status_code != 200:
+            raise BenchError(f"login {email}: {response.status_code} {response.text[:300]}")
+        return response.json()["token"]
+
+    def register_buyer(self, number: int) -> dict:
+        email = f"bench-buyer-{number}-{random.randrange(10**9)}@example.com"
+        password = "Bench-passw0rd-!x"
+        response = requests.post(
+            f"{self.url('user_service')}/users/register",
+            json={"firstName": "Bench", "lastName": f"Buyer{number}", "email": email,
+                  "password": password},
+            timeout=30,
+        )  # fmt: skip
+        if response.status_code != 201:
+            raise BenchError(f"register: {response.status_code} {response.text[:300]}")
+        return {"email": email, "token": self.login(email, password)}
+
+    def create_product(self, token: str, body: dict) -> str:
+        response = requests.post(
+            f"{self.url('product_service')}/product/",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        if response.status_code != 201:
+            raise BenchError(f"create product: {response.status_code} {response.text[:300]}")
+        return response.json()["id"]
+
+    def seed(self) -> None:
+        assert self.system is not None
+        args = self.args
+        rng = random.Random(7)
+        env = self.system.environment("user_service")
+        admin = self.login(env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"])
+        catalogue = []
+        for number in range(args.products):
+            adjective, noun = rng.choice(ADJECTIVES), rng.choice(NOUNS)
+            catalogue.append({
+                "title": f"{adjective} {noun} {number}",
+                "description": f"A {adjective.lower()} {noun} for the benchmark catalogue.",
+                "price": round(rng.uniform(5, 200), 2),
+                "category": CATEGORIES[number % len(CATEGORIES)],
+                "quantity": rng.randint(1, 500),
+                "imageUrl": f"https://example.com/bench/{number}.png",
+                "tags": rng.sample(TAGS, 2),
+            })  # fmt: skip
+        stocked = [
+            {
+                "title": f"Bench stock item {number}",
+                "description": "Plenty of stock for the order scenarios.",
+                "price": 10.0 + number,
+                "category": "Other",
+                "quantity": args.stock,
+                "imageUrl": "https://example.com/bench/stock.png",
+                "tags": ["bench-stock"],
+            }
+            for number in range(args.order_products)
+        ]
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            catalogue_ids = list(pool.map(lambda body: self.create_product(admin, body), catalogue))
+            order_ids = list(pool.map(lambda body: self.create_product(admin, body), stocked))
+            buyers = list(pool.map(self.register_buyer, range(args.buyers)))
+        say(
+            f"seeded {len(catalogue_ids)} catalogue products, {len(order_ids)} stocked products, "
+            f"{len(buyers)} buyers with tokens in {time.monotonic() - started:.1f}s"
+        )
+        self.data = {
+            "categories": CATEGORIES,
+            "tags": TAGS,
+            "search_words": SEARCH_WORDS,
+            "catalogue_products": catalogue_ids,
+            # Pages of 20 (the API's default size) that every category fills.
+            "full_pages": max(1, len(catalogue_ids) // len(CATEGORIES) // 20),
+            "order_products": order_ids,
+            "buyers": buyers,
+        }
+        (VAR / "bench-data.json").write_text(json.dumps(self.data))
+
+    def place_paid_order(self, buyer: dict) -> str:
+        headers = {"Authorization": f"Bearer {buyer['token']}"}
+        product = random.choice(self.data["order_products"])
+        response = requests.post(
+            f"{self.url('order_service')}/orders",
+            json={"items": [{"productId": product, "quantity": 1}]},
+            headers=headers,
+            timeout=30,
+        )
+        if response.status_code != 201:
+            raise BenchError(f"create order: {response.status_code} {response.text[:300]}")
+        order_id = response.json()["id"]
+        response = requests.post(
+            f"{self.url('order_service')}/orders/{order_id}/pay",
+            json={"paymentToken": "tok_visa"},
+            headers=headers,
+            timeout=30,
+        )
+        if not 200 <= response.status_code < 300:
+            raise BenchError(f"pay: {response.status_code} {response.text[:300]}")
+        return order_id
+
+    def warm_up(self, scenario: str) -> None:
+        """A few requests so every gunicorn worker has imported and connected before timing."""
+        if scenario == "ceiling":
+            calls = [lambda: requests.get(f"{self.ceiling_url}/ceiling", timeout=30)] * 40
+        elif scenario == "catalogue":
+            product = self.data["catalogue_products"][0]
+            base = self.url("product_service")
+            calls = [
+                lambda: requests.get(f"{base}/product/", params={"category": "Books"}, timeout=30),
+                lambda: requests.get(f"{base}/product/{product}", timeout=30),
+            ] * 20
+        else:
+            buyers = self.data["buyers"]
+            chosen = [buyers[i % len(buyers)] for i in range(16)]
+            calls = [lambda buyer=buyer: self.place_paid_order(buyer) for buyer in chosen]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda call: call(), calls))
+
+    # --- locust ---
+
+    def run_locust(
+        self,
+        name: str,
+        user_class: str,
+        host: str,
+        *,
+        env: dict[str, str] | None = None,
+        duration: int | None = None,
+    ) -> dict:
+        args = self.args
+        duration = duration or args.duration
+        prefix = RESULTS / name
+        command = [
+            str(BIN / "locust"),
+            "-f", str(BENCH / "locustfile.py"),
+            "--headless",
+            "-u", str(args.users),
+            "-r", str(args.spawn_rate or args.users),
+            "-t", f"{duration}s",
+            "--stop-timeout", "10",
+            "--host", host,
+            "--csv", str(prefix),
+            "--only-summary",
+            "--loglevel", "WARNING",
+            "--exit-code-on-error", "0",
+            user_class,
+        ]  # fmt: skip
+        say(f"{name}: locust {user_class}, {args.users} users, {duration}s against {host}")
+        load_before = load_average()
+        with open(RESULTS / f"{name}.locust.log", "w") as log:
+            self.locust = subprocess.Popen(
+                command,
+                env={**os.environ, "BENCH_DATA": str(VAR / "bench-data.json"), **(env or {})},
+                cwd=BENCH,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            # CPU used by each part during the measured window (locust's start-up excluded).
+            time.sleep(min(3.0, duration / 4))
+            cpu_before, clock_before = self.cpu_snapshot(), time.monotonic()
+            time.sleep(max(0.0, duration - min(3.0, duration / 4) - 1))
+            cpu_after, clock_after = self.cpu_snapshot(), time.monotonic()
+            code = self.locust.wait(timeout=duration + 120)
+        self.locust = None
+        if code != 0:
+            tail = (RESULTS / f"{name}.locust.log").read_text()[-2000:]
+            raise BenchError(f"locust failed for {name} (exit {code}):\n{tail}")
+        stats = parse_locust(prefix)
+        stats["load_before"] = load_before
+        stats["load_after"] = load_average()
+        stats["command"] = " ".join(shlex.quote(part) for part in command)
+        window = clock_after - clock_before
+        stats["cpu_cores"] = {
+            part: round((cpu_after[part] - cpu_before.get(part, 0.0)) / window, 2)
+            for part in cpu_after
+            if window > 0
+        }
+        total = stats["total"]
+        say(
+            f"{name}: {total['requests']} requests, {total['rps']:.1f} req/s, "
+            f"p50 {total['p50']} ms, p95 {total['p95']} ms, {total['failures']} failures"
+        )
+        return stats
+
+    # --- scenarios ---
+
+    def scenario_ceiling(self) -> None:
+        self.warm_up("ceiling")
+        self.results["scenarios"]["ceiling"] = self.run_locust(
+            "ceiling", "CeilingUser", self.ceiling_url
+        )
+
+    def scenario_catalogue(self) -> None:
+        self.warm_up("catalogue")
+        self.results["scenarios"]["catalogue"] = self.run_locust(
+            "catalogue", "CatalogueUser", self.url("product_service")
+        )
+
+    def _orders(self, name: str, env: dict[str, str] | None = None) -> dict:
+        self.warm_up("orders")
+        stats = self.run_locust(name, "OrderUser", self.url("order_service"), env=env)
+        pay = stats["by_name"].get("POST /orders/{id}/pay", {"requests": 0, "failures": 0})
+        paid = pay["requests"] - pay["failures"]
+        stats["orders_per_second"] = paid / stats["elapsed"] if stats["elapsed"] else 0.0
+        drained = self.wait_until_no_paid(None, timeout=self.args.drain_timeout)
+        stats["drain_seconds"] = drained
+        say(f"{name}: worker backlog drained in {drained if drained is not None else 'TIMEOUT'} s")
+        return stats
+
+    def scenario_orders(self) -> None:
+        self.results["scenarios"]["orders"] = self._orders("orders")
+
+    def scenario_latency(self) -> None:
+        orders = self.results["scenarios"].get("orders")
+        if orders is None:
+            raise BenchError("the latency scenario needs the orders scenario's throughput")
+        target = orders["orders_per_second"] / 2
+        per_user = target / self.args.users
+        out = VAR / "latency-orders.json"
+        out.unlink(missing_ok=True)
+        stats = self.run_locust(
+            "latency",
+            "OrderUser",
+            self.url("order_service"),
+            env={"BENCH_ORDER_RATE_PER_USER": f"{per_user:.6f}", "BENCH_ORDERS_OUT": str(out)},
+        )
+        placed = json.loads(out.read_text()) if out.exists() else []
+        stats["target_orders_per_second"] = target
+        stats["orders_placed"] = len(placed)
+        ids = [order["id"] for order in placed]
+        drained = self.wait_until_no_paid(ids, timeout=self.args.drain_timeout)
+        stats["drain_seconds"] = drained
+        stats["final_statuses"] = dict(self.status_counts(ids)) if ids else {}
+        stats["confirmation"] = self.confirmation_latency(placed)
+        self.results["scenarios"]["latency"] = stats
+        conf = stats["confirmation"]
+        say(
+            f"latency: {conf['count']} orders confirmed; payment->confirmed p50 {conf['p50_ms']} ms,"
+            f" p95 {conf['p95_ms']} ms, p99 {conf['p99_ms']} ms"
+        )
+
+    def confirmation_latency(self, placed: list[dict]) -> dict:
+        base = self.url("order_service")
+
+        def history(order: dict) -> dict:
+            response = requests.get(
+                f"{base}/orders/{order['id']}/status",
+                headers={"Authorization": f"Bearer {order['token']}"},
+                timeout=30,
+            )
+            response.raise_for_status()
+            return response.json()
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            bodies = list(pool.map(history, placed))
+        latencies, paid_times, confirmed_times, missing = [], [], [], 0
+        for body in bodies:
+            times = {}
+            for row in body.get("history", []):
+                status = row.get("status") or row.get("toStatus") or row.get("to")
+                times.setdefault(status, parse_time(row.get("createdAt") or row.get("at")))
+            if times.get("paid") and times.get("confirmed"):
+                paid_times.append(times["paid"])
+                confirmed_times.append(times["confirmed"])
+                latencies.append((times["confirmed"] - times["paid"]).total_seconds() * 1000)
+            else:
+                missing += 1
+        RESULTS.joinpath("latency-confirmation-ms.json").write_text(json.dumps(latencies))
+        summary = {"count": len(latencies), "not_confirmed": missing}
+        if latencies:
+            span = (max(confirmed_times) - min(paid_times)).total_seconds()
+            summary.update(
+                p50_ms=round(percentile(latencies, 50), 1),
+                p95_ms=round(percentile(latencies, 95), 1),
+                p99_ms=round(percentile(latencies, 99), 1),
+                max_ms=round(max(latencies), 1),
+                mean_ms=round(statistics.fmean(latencies), 1),
+                confirmed_per_second=round(len(latencies) / span, 2) if span > 0 else None,
+            )
+        else:
+            summary.update(p50_ms=None, p95_ms=None, p99_ms=None, max_ms=None, mean_ms=None,
+                           confirmed_per_second=None)  # fmt: skip
+        return summary
+
+    def worker_run(self, workers: int) -> dict:
+        """Paid orders queued with no worker running, then drained by ``workers`` processes."""
+        assert self.system is not None
+        system = self.system
+        for name in [name for name in system.processes if "worker" in name]:
+            system.processes.pop(name).stop()
+        count = self.args.worker_orders
+        buyers = self.data["buyers"]
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            ids = list(
+                pool.map(lambda i: self.place_paid_order(buyers[i % len(buyers)]), range(count))
+            )
+        say(
+            f"worker x{workers}: {count} paid orders queued in {time.monotonic() - started:.1f}s;"
+            " starting the worker(s)"
+        )
+        counts = self.status_counts(ids)
+        if counts.get("paid", 0) != count:
+            raise BenchError(f"orders were handled with no worker running: {dict(counts)}")
+        since = self.query("integration", "SELECT now()")[0][0]
+        concurrency = system.settings.worker_concurrency
+        system.settings.worker_concurrency = 1
+        try:
+            for number in range(workers):
+                system.start_worker(name=f"bench-worker-{workers}-{number + 1}")
+        finally:
+            system.settings.worker_concurrency = concurrency
+        launched = time.monotonic()
+        drained = self.wait_until_no_paid(ids, timeout=self.args.drain_timeout)
+        wall = time.monotonic() - launched
+        rows = self.query(
+            "integration",
+            "SELECT event_type, count(*), min(received_at), max(completed_at) "
+            "FROM events_processedevent WHERE received_at >= %s GROUP BY event_type",
+            (since,),
+        )
+        events = {row[0]: row[1] for row in rows}
+        first = min((row[2] for row in rows), default=None)
+        last = max((row[3] for row in rows if row[3] is not None), default=None)
+        window = (last - first).total_seconds() if first and last else None
+        handled = sum(events.values())
+        result = {
+            "workers": workers,
+            "orders": count,
+            "final_statuses": dict(self.status_counts(ids)),
+            "drained": drained is not None,
+            "wall_seconds_from_launch": round(wall, 2),
+            "events_by_type": events,
+            "events_handled": handled,
+            "window_seconds": round(window, 3) if window else None,
+            "events_per_second": round(handled / window, 1) if window else None,
+            "paid_orders_per_second": round(events.get("order.paid", 0) / window, 1)
+            if window
+            else None,
+        }
+        say(
+            f"worker x{workers}: {handled} events in {result['window_seconds']} s ="
+            f" {result['events_per_second']} events/s, {result['paid_orders_per_second']}"
+            " paid orders/s"
+        )
+        return result
+
+    def scenario_worker(self) -> None:
+        assert self.system is not None
+        runs = [self.worker_run(1), self.worker_run(2)]
+        for name in [name for name in self.system.processes if "worker" in name]:
+            self.system.processes.pop(name).stop()
+        self.system.start_worker()
+        self.results["scenarios"]["worker"] = {"runs": runs}
+
+    def scenario_nocache(self) -> None:
+        say("restarting product_service and order_service with VERIFY_CACHE_SECONDS=0")
+        for service in ("product_service", "order_service"):
+            self.restart_service(service, {"VERIFY_CACHE_SECONDS": "0"})
+        try:
+            self.results["scenarios"]["nocache"] = self._orders("nocache")
+        finally:
+            say("restarting product_service and order_service with the verify cache on")
+            for service in ("product_service", "order_service"):
+                self.restart_service(service, {})
+
+    # --- the run ---
+
+    def run(self) -> None:
+        scenarios = self.args.only or list(SCENARIOS)
+        if "latency" in scenarios and "orders" not in scenarios:
+            scenarios.insert(scenarios.index("latency"), "orders")
+        self.results["started"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.results["load_at_start"] = load_average()
+        self.results["machine"] = machine_description(self.postgres_url)
+        needs_system = scenarios != ["ceiling"]
+        self.start(system=needs_system)
+        if needs_system:
+            self.seed()
+        for scenario in SCENARIOS:
+            if scenario in scenarios:
+                getattr(self, f"scenario_{scenario}")()
+                self.save_raw()
+        self.results["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.results["load_at_end"] = load_average()
+
+    def save_raw(self) -> None:
+        RESULTS.joinpath("results.json").write_text(json.dumps(self.results, indent=2, default=str))
+
+
+# --- parsing and arithmetic ---------------------------------------------------------------
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def parse_locust(prefix: Path) -> dict:
+    rows = list(csv.DictReader(io.StringIO(Path(f"{prefix}_stats.csv").read_text())))
+    by_name = {}
+    for row in rows:
+        entry = {
+            "requests": int(_number(row["Request Count"])),
+            "failures": int(_number(row["Failure Count"])),
+            "rps": _number(row["Requests/s"]),
+            "avg": round(_number(row["Average Response Time"]), 1),
+            "p50": _number(row["50%"]),
+            "p95": _number(row["95%"]),
+            "p99": _number(row["99%"]),
+            "max": _number(row["Max Response Time"]),
+        }
+        by_name["Aggregated" if row["Name"] == "Aggregated" else f"{row['Name']}"] = entry
+    total = by_name.pop("Aggregated")
+    failures = []
+    failures_path = Path(f"{prefix}_failures.csv")
+    if failures_path.exists():
+        failures = [
+            {"name": row["Name"], "error": row["Error"][:300], "count": int(row["Occurrences"])}
+            for row in csv.DictReader(io.StringIO(failures_path.read_text()))
+        ]
+    elapsed = total["requests"] / total["rps"] if total["rps"] else 0.0
+    return {"total": total, "by_name": by_name, "failures": failures, "elapsed": elapsed}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./manage_all.sh bench", description=__doc__)
+    parser.add_argument("--users", type=int, default=32, help="locust users (default 32)")
+    parser.add_argument("--spawn-rate", type=float, help="users started per second (default: all)")
+    parser.add_argument("--duration", type=int, default=40, help="seconds per scenario (40)")
+    parser.add_argument(
+        "--web-concurrency", type=int, default=2, help="gunicorn workers per service (2)"
+    )
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="the usual worker's (2)")
+    parser.add_argument("--products", type=int, default=420, help="catalogue products (420)")
+    parser.add_argument("--order-products", type=int, default=20, help="stocked products (20)")
+    parser.add_argument("--stock", type=int, default=1_000_000, help="units of each stocked one")
+    parser.add_argument("--buyers", type=int, default=64, help="pre-registered buyers (64)")
+    parser.add_argument(
+        "--worker-orders", type=int, default=400, help="paid orders queued per worker run (400)"
+    )
+    parser.add_argument("--drain-timeout", type=float, default=300, help="seconds (300)")
+    parser.add_argument("--log-level", default="INFO", help="the services' LOG_LEVEL (INFO)")
+    parser.add_argument(
+        "--access-log", action="store_true", help="gunicorn access logs on (services and ceiling)"
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda value: value.split(","),
+        help=f"comma-separated: {','.join(SCENARIOS)}",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 5 s scenarios, few users and orders"
+    )
+    parser.add_argument(
+        "--keep-databases", action="store_true", help="leave the bench databases and vhost"
+    )
+    parser.add_argument("--output", type=Path, help="where to write the report (bench/RESULTS.md)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration, args.users = min(args.duration, 5), min(args.users, 8)
+        args.products, args.buyers, args.worker_orders = 20, 10, min(args.worker_orders, 40)
+    for scenario in args.only or []:
+        if scenario not in SCENARIOS:
+            parser.error(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
+    argv_text = " ".join(shlex.quote(arg) for arg in (argv if argv is not None else sys.argv[1:]))
+    command = f"./manage_all.sh bench {argv_text}".strip()
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for old in RESULTS.iterdir():
+        if old.is_file():
+            old.unlink()
+    signal.signal(signal.SIGTERM, _terminate)
+    bench = Bench(args)
+    bench.results["command"] = command
+    bench.results["options"] = {key: str(value) for key, value in vars(args).items()}
+    complete = False
+    try:
+        bench.run()
+        complete = True
+    except KeyboardInterrupt:
+        say("interrupted; stopping everything")
+    except (BenchError, infra.InfrastructureError, requests.RequestException) as exc:
+        say(f"failed: {exc}")
+        if bench.system is not None:
+            for name, process in bench.system.processes.items():
+                print(f"--- {name} log tail ---\n{process.log_tail(15)}")
+    finally:
+        bench.stop()
+        bench.save_raw()
+    from report import write_report
+
+    output = args.output or (BENCH / "RESULTS.md" if complete else RESULTS / "PARTIAL-RESULTS.md")
+    write_report(bench.results, output, complete=complete)
+    say(f"report written to {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
+    return 0 if complete else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
