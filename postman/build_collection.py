@@ -44,7 +44,7 @@ def error(code: int, error_code: str | None = None, *fields: str) -> str:
     """A 4xx in the shared error format ``{message, code, errors}``."""
     lines = [
         status(code),
-        f'pm.test("error body is {{message, code, errors}}", () => {{',
+        'pm.test("error body is {message, code, errors}", () => {',
         "    const body = pm.response.json();",
         '    pm.expect(body.message, "message").to.be.a("string").and.not.empty;',
         '    pm.expect(body.code, "code").to.be.a("string").and.not.empty;',
@@ -178,7 +178,7 @@ def url(base: str, path: str, query: dict[str, str] | None = None) -> dict:
     raw = "{{" + base + "}}" + path
     result: dict = {"raw": raw, "host": ["{{" + base + "}}"], "path": segments}
     if path.endswith("/"):
-        result["path"] = segments + [""]
+        result["path"] = [*segments, ""]
     if query:
         result["raw"] += "?" + "&".join(f"{k}={v}" for k, v in query.items())
         result["query"] = [{"key": k, "value": v} for k, v in query.items()]
@@ -1684,8 +1684,16 @@ def collection() -> dict:
     variables = [
         "runId",
         "password",
-        *(f"{who}{suffix}" for who in ("seller", "buyer", "stranger") for suffix in ("Email", "Id")),
-        *(f"{who}{suffix}" for who in ("seller", "buyer", "stranger", "admin", "session") for suffix in ("Token", "Refresh")),
+        *(
+            f"{who}{suffix}"
+            for who in ("seller", "buyer", "stranger")
+            for suffix in ("Email", "Id")
+        ),
+        *(
+            f"{who}{suffix}"
+            for who in ("seller", "buyer", "stranger", "admin", "session")
+            for suffix in ("Token", "Refresh")
+        ),
         "rotatedRefresh",
         "productId",
         "productTitle",
