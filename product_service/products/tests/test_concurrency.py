@@ -1,0 +1,203 @@
+"""Concurrent reservations against a running product_service (gunicorn, several workers).
+
+The service runs as a real process on the test MongoDB server with its own database,
+so the conditional updates are exercised across processes and threads, not mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from bson import ObjectId
+from pymongo import MongoClient
+
+from ecommerce_common.testing.infra import Process, free_port, wait_for_http
+
+SERVICE_DIR = Path(__file__).resolve().parents[2]
+GUNICORN_CONF = SERVICE_DIR.parent / "deploy" / "gunicorn.conf.py"
+INTERNAL_TOKEN = "concurrency-internal-token"
+
+
+@pytest.fixture(scope="module")
+def running_service(verify_server_module):
+    """product_service under gunicorn (2 workers × 8 threads) on a database of its own."""
+    uri = os.environ["MONGODB_URI"]
+    db_name = f"concurrency_{uuid.uuid4().hex[:12]}"
+    port = free_port()
+    env = {
+        "MONGODB_URI": uri,
+        "MONGODB_DB_NAME": db_name,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "concurrency-test-secret-key-0123456789-abcdefghij",
+        "DJANGO_ALLOWED_HOSTS": "*",
+        "INTERNAL_API_TOKENS": INTERNAL_TOKEN,
+        "USER_SERVICE_URL": verify_server_module.url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "8",
+        "LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=SERVICE_DIR,
+        env={**os.environ, **env},
+        check=True,
+        timeout=120,
+    )
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    process = Process(
+        "product_service",
+        [gunicorn, "-c", str(GUNICORN_CONF), "product_service.wsgi:application"],
+        env=env,
+        cwd=SERVICE_DIR,
+    ).start()
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{base_url}/ready", timeout=60, process=process.popen)
+        yield base_url, MongoClient(uri)[db_name]
+    finally:
+        process.stop()
+        MongoClient(uri).drop_database(db_name)
+
+
+@pytest.fixture(scope="module")
+def verify_server_module():
+    from ecommerce_common.testing.verify_server import VerifyServer
+
+    server = VerifyServer()
+    yield server
+    server.shutdown()
+
+
+def create_product(base_url: str, token: str, *, quantity: int) -> str:
+    response = requests.post(
+        f"{base_url}/product/",
+        json={
+            "title": "Scarce thing",
+            "price": 9.99,
+            "category": "Other",
+            "quantity": quantity,
+            "imageUrl": "image",
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def fire(base_url: str, bodies: list[dict]) -> list[requests.Response]:
+    """POST every body to /internal/reservations at once (all threads released together)."""
+    start = threading.Barrier(len(bodies))
+
+    def reserve(body: dict) -> requests.Response:
+        start.wait()
+        return requests.post(
+            f"{base_url}/internal/reservations",
+            json=body,
+            headers={"X-Internal-Token": INTERNAL_TOKEN},
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(reserve, bodies))
+
+
+class AvailableWatcher:
+    """Reads the product's available stock over and over while the requests run."""
+
+    def __init__(self, base_url: str, product_id: str) -> None:
+        self.url = f"{base_url}/product/{product_id}/quantity"
+        self.seen: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.seen.append(requests.get(self.url, timeout=10).json()["quantity"])
+
+    def __enter__(self) -> AvailableWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def test_sixty_concurrent_reservations_for_ten_units_reserve_exactly_ten(
+    running_service, verify_server_module
+):
+    base_url, database = running_service
+    token = verify_server_module.issue(user_id="7")
+    product_id = create_product(base_url, token, quantity=10)
+    bodies = [
+        {"orderId": f"order-{n}", "items": [{"productId": product_id, "quantity": 1}]}
+        for n in range(60)
+    ]
+
+    with AvailableWatcher(base_url, product_id) as watcher:
+        responses = fire(base_url, bodies)
+
+    statuses = Counter(response.status_code for response in responses)
+    assert statuses == {201: 10, 409: 50}
+    assert all(r.json()["code"] == "insufficient_stock" for r in responses if r.status_code == 409)
+    assert watcher.seen and min(watcher.seen) >= 0
+    document = database.products.find_one({"_id": ObjectId(product_id)})
+    assert (document["quantity"], document["reserved"], document["sold"]) == (0, 10, 0)
+    assert len(document["holds"]) == 10
+    winners = {r.json()["orderId"] for r in responses if r.status_code == 201}
+    assert {hold["orderId"] for hold in document["holds"]} == winners
+    assert database.stock_reservations.count_documents({"state": "reserved"}) == 10
+
+
+def test_concurrent_multi_item_orders_are_all_or_nothing(running_service, verify_server_module):
+    base_url, database = running_service
+    token = verify_server_module.issue(user_id="7")
+    plenty = create_product(base_url, token, quantity=10)
+    scarce = create_product(base_url, token, quantity=5)
+    bodies = [
+        {
+            "orderId": f"multi-{n}",
+            # Half the orders list the items the other way round; stock is taken in id order.
+            "items": [
+                {"productId": plenty if n % 2 else scarce, "quantity": 1},
+                {"productId": scarce if n % 2 else plenty, "quantity": 1},
+            ],
+        }
+        for n in range(50)
+    ]
+
+    responses = fire(base_url, bodies)
+
+    assert Counter(r.status_code for r in responses) == {201: 5, 409: 45}
+    by_id = {
+        str(doc["_id"]): doc
+        for doc in database.products.find({"_id": {"$in": [ObjectId(plenty), ObjectId(scarce)]}})
+    }
+    assert (by_id[plenty]["quantity"], by_id[plenty]["reserved"]) == (5, 5)
+    assert (by_id[scarce]["quantity"], by_id[scarce]["reserved"]) == (0, 5)
+
+
+def test_concurrent_repeats_of_one_order_reserve_once(running_service, verify_server_module):
+    base_url, database = running_service
+    token = verify_server_module.issue(user_id="7")
+    product_id = create_product(base_url, token, quantity=10)
+    body = {"orderId": "same-order", "items": [{"productId": product_id, "quantity": 3}]}
+
+    responses = fire(base_url, [body] * 20)
+
+    assert Counter(r.status_code for r in responses) == {201: 1, 200: 19}
+    assert len({r.text for r in responses}) == 1
+    document = database.products.find_one({"_id": ObjectId(product_id)})
+    assert (document["quantity"], document["reserved"]) == (7, 3)
