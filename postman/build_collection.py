@@ -697,6 +697,13 @@ pm.test("is the product", () => pm.expect(pm.response.json().id).to.eql(pm.colle
 """,
         ),
         request(
+            "Get a malformed product id is 404",
+            "GET",
+            "productUrl",
+            "/product/not-an-object-id",
+            test=error(404),
+        ),
+        request(
             "Get an unknown product is 404",
             "GET",
             "productUrl",
@@ -725,6 +732,24 @@ pm.test("is the product", () => pm.expect(pm.response.json().id).to.eql(pm.colle
 pm.test("finds exactly the product", () => {
     const ids = pm.response.json().results.map((p) => p.id);
     pm.expect(ids).to.eql([pm.collectionVariables.get("productId")]);
+});
+""",
+        ),
+        request(
+            "List products one per page (next link)",
+            "GET",
+            "productUrl",
+            "/product/",
+            query={"seller": "{{sellerId}}", "pageSize": "1", "ordering": "title"},
+            test=status(200)
+            + PAGE
+            + """
+pm.test("two products, one per page, a next page", () => {
+    const body = pm.response.json();
+    pm.expect(body.count).to.eql(2);
+    pm.expect(body.results).to.have.lengthOf(1);
+    pm.expect(body.next).to.be.a("string").and.include("page=2");
+    pm.expect(body.previous).to.eql(null);
 });
 """,
         ),
@@ -792,6 +817,16 @@ pm.test("a plain array of that category, including the old-style product", () =>
     body.forEach((p) => pm.expect(p.category).to.eql("Home & Kitchen"));
     pm.expect(body.map((p) => p.id)).to.include(pm.collectionVariables.get("legacyProductId"));
 });
+""",
+        ),
+        request(
+            "Old list without a filter is a plain array",
+            "GET",
+            "productUrl",
+            "/product/list",
+            test=status(200)
+            + """
+pm.test("a plain array", () => pm.expect(pm.response.json()).to.be.an("array").and.not.empty);
 """,
         ),
         request(
@@ -1125,6 +1160,16 @@ pm.test("the same order", () => pm.expect(pm.response.json().id).to.eql(pm.colle
 """,
         ),
         request(
+            "Reusing the Idempotency-Key for a different order is 422",
+            "POST",
+            "orderUrl",
+            "/orders",
+            token="buyerToken",
+            headers={"Idempotency-Key": "{{idempotencyKey}}"},
+            body={"items": [{"productId": "{{productId}}", "quantity": 3}]},
+            test=error(422, "idempotency_key_reused"),
+        ),
+        request(
             "Pay the order (tok_visa)",
             "POST",
             "orderUrl",
@@ -1264,6 +1309,22 @@ pm.test("includes the buyer's order", () => pm.expect(pm.response.json().results
             test=error(409, "illegal_transition"),
         ),
         request(
+            "A malformed order id is 404",
+            "GET",
+            "orderUrl",
+            "/orders/not-a-uuid",
+            token="buyerToken",
+            test=error(404),
+        ),
+        request(
+            "An invalid bearer token is 401",
+            "GET",
+            "orderUrl",
+            "/orders",
+            headers={"Authorization": "Bearer not-a-jwt"},
+            test=error(401),
+        ),
+        request(
             "An unknown order is 404",
             "GET",
             "orderUrl",
@@ -1288,7 +1349,13 @@ pm.test("includes the buyer's order", () => pm.expect(pm.response.json().results
             "orderUrl",
             "/orders/{{declinedOrderId}}/status",
             token="buyerToken",
-            test=status(200) + order_status("payment_failed", "payment failed"),
+            test=status(200)
+            + order_status("payment_failed", "payment failed")
+            + """
+pm.test("history: payment_pending → payment_failed", () => {
+    pm.expect(pm.response.json().history.map((h) => h.to)).to.eql(["payment_pending", "payment_failed"]);
+});
+""",
         ),
         quantity_is("Wait until the declined order's stock returns (8 available)", 8, wait=True),
         request(
@@ -1624,6 +1691,17 @@ pm.test("OpenAPI 3 with the service's public routes", () => {{
                 "GET",
                 base,
                 "/api/docs",
+                pre=DIRECT_ONLY,
+                test=status(200)
+                + """
+pm.test("an HTML page", () => pm.expect(pm.response.headers.get("Content-Type")).to.include("text/html"));
+""",
+            ),
+            request(
+                f"{service}: API docs (ReDoc)",
+                "GET",
+                base,
+                "/api/redoc",
                 pre=DIRECT_ONLY,
                 test=status(200)
                 + """
