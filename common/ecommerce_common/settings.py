@@ -115,7 +115,8 @@ def celery_broker() -> tuple[str, dict]:
     if url.startswith("filesystem"):
         import os
 
-        folder = env.str("CELERY_FS_BROKER_DIR", default="var/broker")
-        os.makedirs(folder, exist_ok=True)
-        return url, {"data_folder_in": folder, "data_folder_out": folder}
+        folder = os.path.abspath(env.str("CELERY_FS_BROKER_DIR", default="var/broker"))
+        control = os.path.join(folder, "control")
+        os.makedirs(control, exist_ok=True)
+        return url, {"data_folder_in": folder, "data_folder_out": folder, "control_folder": control}
     return url, {"confirm_publish": True, "max_retries": 3}
