@@ -3,8 +3,10 @@ the simulated payment gateway and authenticated clients."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
-from kombu import Connection
+from kombu import Connection, pools
 
 from ecommerce_common.events import integration_queues
 from ecommerce_common.testing.infra import rabbitmq_vhost
@@ -17,11 +19,13 @@ def reset_publisher(url: str) -> None:
     from django.conf import settings
     from order_service.celery import app
 
+    # Celery prefers the CELERY_BROKER_URL environment variable to its configuration.
+    os.environ["CELERY_BROKER_URL"] = url
     settings.CELERY_BROKER_URL = url
     app.conf.broker_url = url
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    pools.reset()  # kombu's process-wide connection and producer pools
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +52,11 @@ def integration_queue(broker_url: str):
 
 
 @pytest.fixture
-def broker_down(broker_url: str):
-    """The broker is unreachable (nothing listens on the port) until the fixture ends."""
+def broker_down_then_up(broker_url: str):
+    """The broker is unreachable (nothing listens on the port) until the returned function
+    is called."""
     reset_publisher("amqp://guest:guest@127.0.0.1:1/" + VHOST)
-    yield
+    yield lambda: reset_publisher(broker_url)
     reset_publisher(broker_url)
 
 

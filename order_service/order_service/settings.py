@@ -79,6 +79,8 @@ ORDER_PAYMENT_WINDOW_SECONDS = env.int("ORDER_PAYMENT_WINDOW_SECONDS", default=1
 ORDER_RESERVATION_GRACE_SECONDS = env.int("ORDER_RESERVATION_GRACE_SECONDS", default=5 * 60)
 ORDER_MAX_QUANTITY_PER_LINE = env.int("ORDER_MAX_QUANTITY_PER_LINE", default=1000)
 ORDER_MAX_LINES = env.int("ORDER_MAX_LINES", default=100)
+# A request holding an Idempotency-Key longer than this is presumed dead; its key is taken over.
+IDEMPOTENCY_CLAIM_STALE_SECONDS = env.int("IDEMPOTENCY_CLAIM_STALE_SECONDS", default=60)
 
 # --- payments -----------------------------------------------------------------------------------
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.SimulatedGateway")
@@ -113,6 +115,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=100)
+
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)

@@ -22,6 +22,7 @@ class OrderErrorCode(StrEnum):
     PAYMENT_IN_PROGRESS = "payment_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     PRODUCT_SERVICE_UNAVAILABLE = "product_service_unavailable"
 
 
@@ -75,6 +76,11 @@ class IdempotencyKeyReused(ApiError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_code = OrderErrorCode.IDEMPOTENCY_KEY_REUSED
     default_detail = "This Idempotency-Key was already used with a different request body."
+
+
+class IdempotencyKeyInUse(Conflict):
+    default_code = OrderErrorCode.IDEMPOTENCY_KEY_IN_USE
+    default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
 
 
 class InvalidIdempotencyKey(ApiError):

@@ -1,13 +1,14 @@
 """``Idempotency-Key`` for ``POST /orders``: a replay returns the first answer and creates nothing.
 
-The key is scoped to the user. The first definitive answer (the 201, or a 4xx such as
-insufficient stock) is stored with a hash of the request body; a later request with the same
-key and the same body gets that answer back, with a different body a 422. Server-side failures
-(5xx) are not stored, so the client may retry them under the same key.
-
-Concurrent requests with one key: the record is inserted in the same transaction as the order,
-under a unique constraint, so only one order can ever be stored. The loser's transaction rolls
-back (its reservation is released) and it answers what the winner stored.
+Keys are scoped to the user. A request first *claims* its key (a row inserted under a unique
+constraint, before any stock is reserved), so of several concurrent requests with one key only
+one does the work; the others answer 409 ``idempotency_key_in_use`` and may retry. The first
+definitive answer (the 201, or a 4xx such as insufficient stock) is then stored with a hash of
+the request body: a later request with the same key and body gets it back (same status, same
+body), with a different body a 422. The 201 is stored in the same transaction as the order,
+guarded by the claim, so at most one order can ever be stored per key. Server-side failures
+(5xx) give the claim up, so the client may retry under the same key; a claim left by a crashed
+request is taken over once it is older than ``IDEMPOTENCY_CLAIM_STALE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -15,17 +16,26 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from ecommerce_common.errors import ApiError, error_body
-from orders.errors import IdempotencyKeyReused, InvalidIdempotencyKey
+from orders.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidIdempotencyKey
 from orders.models import IdempotencyKey as IdempotencyRecord
 from orders.models import Order
 
 KEY_FORMAT = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+class ClaimLost(Exception):
+    """Another request took this key over; this one must not store anything."""
 
 
 def idempotency_key_validate(key: str) -> str:
@@ -46,6 +56,62 @@ def idempotency_record_find(*, user_id: str, key: str, body_hash: str) -> Idempo
     return record
 
 
+def _claim(*, user_id: str, key: str, body_hash: str) -> UUID | IdempotencyRecord:
+    """Claim the key for this request; or return the completed record to replay."""
+    token = uuid.uuid4()
+    now = timezone.now()
+    record = idempotency_record_find(user_id=user_id, key=key, body_hash=body_hash)
+    if record is None:
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.create(
+                    user_id=user_id,
+                    key=key,
+                    request_hash=body_hash,
+                    claim_token=token,
+                    claimed_at=now,
+                )
+            return token
+        except IntegrityError:
+            record = idempotency_record_find(user_id=user_id, key=key, body_hash=body_hash)
+            if record is None:
+                raise IdempotencyKeyInUse() from None
+    if record.completed:
+        return record
+    stale_before = now - timedelta(seconds=settings.IDEMPOTENCY_CLAIM_STALE_SECONDS)
+    if record.claimed_at >= stale_before:
+        raise IdempotencyKeyInUse()
+    taken = IdempotencyRecord.objects.filter(
+        pk=record.pk, claim_token=record.claim_token, response_status__isnull=True
+    ).update(claim_token=token, claimed_at=now)
+    if not taken:
+        raise IdempotencyKeyInUse()
+    return token
+
+
+def _complete(
+    *, user_id: str, key: str, token: UUID, status: int, body: dict, order: Order | None
+) -> None:
+    completed = IdempotencyRecord.objects.filter(
+        user_id=user_id, key=key, claim_token=token, response_status__isnull=True
+    ).update(response_status=status, response_body=body, order=order)
+    if completed != 1:
+        raise ClaimLost()
+
+
+def _give_up(*, user_id: str, key: str, token: UUID) -> None:
+    IdempotencyRecord.objects.filter(
+        user_id=user_id, key=key, claim_token=token, response_status__isnull=True
+    ).delete()
+
+
+def _replay_or_in_use(*, user_id: str, key: str, body_hash: str) -> tuple[int, dict, bool]:
+    record = idempotency_record_find(user_id=user_id, key=key, body_hash=body_hash)
+    if record is None or not record.completed:
+        raise IdempotencyKeyInUse()
+    return record.response_status, record.response_body, True
+
+
 def order_create_idempotent(
     *,
     user_id: str,
@@ -54,54 +120,41 @@ def order_create_idempotent(
     create: Callable[[Callable[[Order], None]], Order],
     render: Callable[[Order], dict[str, Any]],
 ) -> tuple[int, dict[str, Any], bool]:
-    """Run ``create`` once per (user, key); return (status, body, replayed).
+    """Run ``create`` at most once per (user, key); return (status, body, replayed).
 
     ``create`` receives the callback to run inside its storing transaction.
     """
-    record = idempotency_record_find(user_id=user_id, key=key, body_hash=body_hash)
-    if record is not None:
-        return record.response_status, record.response_body, True
+    claim = _claim(user_id=user_id, key=key, body_hash=body_hash)
+    if isinstance(claim, IdempotencyRecord):
+        return claim.response_status, claim.response_body, True
+    token = claim
 
     def store(order: Order) -> None:
-        IdempotencyRecord.objects.create(
-            user_id=user_id,
-            key=key,
-            request_hash=body_hash,
-            response_status=201,
-            response_body=render(order),
-            order=order,
+        _complete(
+            user_id=user_id, key=key, token=token, status=201, body=render(order), order=order
         )
 
     try:
         order = create(store)
-    except IntegrityError:
-        record = idempotency_record_find(user_id=user_id, key=key, body_hash=body_hash)
-        if record is None:
-            raise
-        return record.response_status, record.response_body, True
+    except ClaimLost:
+        return _replay_or_in_use(user_id=user_id, key=key, body_hash=body_hash)
     except ApiError as exc:
         if exc.status_code >= 500:
+            _give_up(user_id=user_id, key=key, token=token)
             raise
-        winner = _store_error(user_id=user_id, key=key, body_hash=body_hash, exc=exc)
-        if winner is not None:
-            return winner.response_status, winner.response_body, True
-        raise
-    return 201, render(order), False
-
-
-def _store_error(
-    *, user_id: str, key: str, body_hash: str, exc: ApiError
-) -> IdempotencyRecord | None:
-    """Record a definitive 4xx answer; if another request stored its answer first, return it."""
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(
+        try:
+            _complete(
                 user_id=user_id,
                 key=key,
-                request_hash=body_hash,
-                response_status=exc.status_code,
-                response_body=error_body(str(exc.detail), exc.code, exc.errors),
+                token=token,
+                status=exc.status_code,
+                body=error_body(str(exc.detail), exc.code, exc.errors),
+                order=None,
             )
-    except IntegrityError:
-        return idempotency_record_find(user_id=user_id, key=key, body_hash=body_hash)
-    return None
+        except ClaimLost:
+            return _replay_or_in_use(user_id=user_id, key=key, body_hash=body_hash)
+        raise
+    except BaseException:
+        _give_up(user_id=user_id, key=key, token=token)
+        raise
+    return 201, render(order), False

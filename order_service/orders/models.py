@@ -133,13 +133,17 @@ class OutboxEvent(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """The first answer to a ``POST /orders`` carrying an ``Idempotency-Key``, per user."""
+    """A ``POST /orders`` carrying an ``Idempotency-Key``, per user: claimed while the request
+    runs (no response yet), then holding the first answer for replays."""
 
     user_id = models.CharField(max_length=64)
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # Who holds the key while the request runs; a claim older than the stale limit is taken over.
+    claim_token = models.UUIDField()
+    claimed_at = models.DateTimeField()
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -150,3 +154,7 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+    @property
+    def completed(self) -> bool:
+        return self.response_status is not None

@@ -1,0 +1,159 @@
+"""The transactional outbox against a real RabbitMQ (the suite's private vhost)."""
+
+import threading
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from ecommerce_common.events import ORDER_EVENT_TASK, integration_queues
+from orders import services
+from orders.models import OutboxEvent
+from orders.outbox import outbox_publish_pending
+from orders.status import OrderStatus
+from orders.tests.factories import OrderFactory
+
+PRODUCT = "65a000000000000000000001"
+
+
+def consume_all(connection, *, wait: float = 2.0) -> list:
+    """Every message now in the integration queue (acknowledged), waiting up to ``wait`` for one."""
+    queue = connection.SimpleQueue(integration_queues()[0])
+    messages = []
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            timeout = max(deadline - time.monotonic(), 0.2) if not messages else 0.5
+            try:
+                message = queue.get(timeout=timeout)
+            except queue.Empty:
+                return messages
+            message.ack()
+            messages.append(message)
+    finally:
+        queue.close()
+
+
+def envelope_of(message) -> dict:
+    args, _kwargs, _embed = message.decode()
+    return args[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_status_change_is_published_right_after_commit_and_marked_sent(integration_queue):
+    order = OrderFactory(status=OrderStatus.PAID)
+
+    services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED, event_id="e-1")
+
+    event = OutboxEvent.objects.get(order=order)
+    assert event.state == "sent"
+    assert event.sent_at is not None
+    assert event.attempts == 1
+    [message] = consume_all(integration_queue)
+    assert message.headers["task"] == ORDER_EVENT_TASK
+    assert message.headers["id"] == str(event.id)
+    assert message.content_type == "application/json"
+    envelope = envelope_of(message)
+    assert envelope == event.envelope
+    assert envelope["eventId"] == str(event.id)
+    assert envelope["type"] == "order.confirmed"
+    assert envelope["orderId"] == str(order.id)
+    assert envelope["version"] == 1
+    assert envelope["data"]["status"] == "confirmed"
+    assert envelope["data"]["previousStatus"] == "paid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_created_over_http_publishes_order_created(
+    customer_client, product_server, integration_queue
+):
+    product_server.add_product(PRODUCT, price="5.00", quantity=3)
+
+    response = customer_client.post(
+        "/orders", {"items": [{"productId": PRODUCT, "quantity": 1}]}, format="json"
+    )
+
+    assert response.status_code == 201
+    [message] = consume_all(integration_queue)
+    envelope = envelope_of(message)
+    assert (envelope["type"], envelope["orderId"]) == ("order.created", response.json()["id"])
+    assert envelope["data"]["items"] == [
+        {"productId": PRODUCT, "title": "Widget", "unitPrice": 5.0, "quantity": 1}
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_requests_succeed_and_a_later_sweep_publishes_exactly_once(
+    customer_client, integration_queue, internal_client, broker_down_then_up
+):
+    order = OrderFactory(user_id="7")
+
+    started = time.monotonic()
+    response = customer_client.post(f"/orders/{order.id}/cancel")
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 200
+    assert elapsed < 5
+    event = OutboxEvent.objects.get(order=order)
+    assert event.state == "pending"
+    assert event.attempts == 1
+    assert event.last_error
+
+    broker_down_then_up()
+    first = internal_client.post("/internal/outbox/relay")
+    second = internal_client.post("/internal/outbox/relay")
+
+    assert first.json()["published"] == 1
+    assert second.json()["published"] == 0
+    event.refresh_from_db()
+    assert event.state == "sent"
+    messages = consume_all(integration_queue)
+    assert [envelope_of(m)["eventId"] for m in messages] == [str(event.id)]
+
+
+@pytest.fixture
+def relay_after_commit_lost(monkeypatch):
+    """The process dies between commit and publish: rows stay pending for the sweep."""
+    monkeypatch.setattr("orders.outbox.outbox_publish_after_commit", lambda **kwargs: None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_publishes_pending_rows_oldest_first_and_only_once(
+    integration_queue, relay_after_commit_lost
+):
+    orders = [OrderFactory(status=OrderStatus.PAID) for _ in range(3)]
+    for order in orders:
+        services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED)
+    assert OutboxEvent.objects.filter(state="pending").count() == 3
+
+    call_command("relay_outbox")
+    call_command("relay_outbox")
+
+    assert OutboxEvent.objects.filter(state="sent").count() == 3
+    published = [envelope_of(m)["orderId"] for m in consume_all(integration_queue)]
+    assert published == [str(order.id) for order in orders]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relay_skips_rows_another_relay_has_locked(integration_queue, relay_after_commit_lost):
+    order = OrderFactory(status=OrderStatus.PAID)
+    services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED)
+    event = OutboxEvent.objects.get(order=order)
+    results = []
+
+    def relay():
+        try:
+            results.append(outbox_publish_pending())
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        OutboxEvent.objects.select_for_update().get(pk=event.pk)
+        thread = threading.Thread(target=relay)
+        thread.start()
+        thread.join(timeout=10)
+
+    assert results == [0]
+    assert outbox_publish_pending() == 1
+    assert len(consume_all(integration_queue)) == 1

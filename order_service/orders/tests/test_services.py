@@ -1,0 +1,164 @@
+"""Order services under concurrency: guarded transitions, one payment, expiry, atomicity."""
+
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from payments.models import Payment, PaymentStatus
+from payments.services import order_pay
+from payments.tests.factories import PaymentFactory
+
+from ecommerce_common.errors import ApiError
+from orders import services
+from orders.errors import IllegalTransition
+from orders.models import Order, OutboxEvent, StatusHistory
+from orders.status import OrderStatus
+from orders.tests.factories import OrderFactory
+
+
+def run_concurrently(*calls):
+    """Run the calls in threads released together; return each one's result or exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        try:
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_transitions_of_one_order_cannot_both_win():
+    order = OrderFactory(status=OrderStatus.PAID)
+
+    results = run_concurrently(
+        lambda: services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED),
+        lambda: services.order_cancel(order_id=order.id),
+        lambda: services.order_transition(order_id=order.id, to_status=OrderStatus.OUT_OF_STOCK),
+    )
+
+    failures = [r for r in results if isinstance(r, Exception)]
+    assert len(failures) == 2
+    assert all(isinstance(f, IllegalTransition) for f in failures)
+    order.refresh_from_db()
+    assert StatusHistory.objects.filter(order=order, from_status="paid").count() == 1
+    assert OutboxEvent.objects.filter(order=order).count() == 1
+    assert StatusHistory.objects.get(order=order, from_status="paid").to_status == order.status
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_delivered_concurrently_is_applied_once():
+    order = OrderFactory(status=OrderStatus.PAID)
+    event_id = str(uuid.uuid4())
+
+    def deliver():
+        return services.order_transition(
+            order_id=order.id, to_status=OrderStatus.CONFIRMED, event_id=event_id
+        )[1]
+
+    results = run_concurrently(deliver, deliver, deliver)
+
+    assert sorted(results) == [False, False, True]
+    assert StatusHistory.objects.filter(order=order, event_id=event_id).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_payments_of_one_order_charge_once(gateway, monkeypatch):
+    order = OrderFactory()
+    charge = gateway.charge
+
+    def slow_charge(**kwargs):
+        time.sleep(0.3)
+        return charge(**kwargs)
+
+    monkeypatch.setattr(gateway, "charge", slow_charge)
+
+    results = run_concurrently(
+        lambda: order_pay(order_id=order.id, payment_token="tok_visa"),
+        lambda: order_pay(order_id=order.id, payment_token="tok_visa"),
+    )
+
+    paid = [r for r in results if isinstance(r, tuple)]
+    refused = [r for r in results if isinstance(r, ApiError)]
+    assert len(paid) == 1
+    assert [r.code for r in refused] in (["payment_in_progress"], ["already_paid"])
+    assert len(gateway.charged) == 1
+    order.refresh_from_db()
+    assert order.status == "paid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_expiry_racing_a_payment_leaves_one_outcome(gateway):
+    order = OrderFactory(payment_deadline=timezone.now() + timedelta(milliseconds=200))
+    time.sleep(0.3)
+
+    results = run_concurrently(
+        lambda: services.orders_expire_overdue(),
+        lambda: order_pay(order_id=order.id, payment_token="tok_visa"),
+    )
+
+    order.refresh_from_db()
+    assert order.status == "expired"
+    assert gateway.charged == []
+    assert StatusHistory.objects.filter(order=order, to_status="expired").count() == 1
+    assert isinstance(results[1], ApiError)
+
+
+@pytest.mark.django_db
+def test_a_status_change_and_its_outbox_event_commit_or_roll_back_together(monkeypatch):
+    order = OrderFactory(status=OrderStatus.PAID)
+
+    def broken_outbox(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("orders.services.outbox_event_add", broken_outbox)
+
+    with pytest.raises(RuntimeError):
+        services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED)
+
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert StatusHistory.objects.filter(order=order, to_status="confirmed").count() == 0
+
+
+@pytest.mark.django_db
+def test_expiry_skips_orders_with_a_payment_in_flight_until_it_goes_stale(settings):
+    past = timezone.now() - timedelta(minutes=1)
+    order = OrderFactory(payment_deadline=past)
+    payment = PaymentFactory(order=order, status=PaymentStatus.PROCESSING)
+
+    assert services.orders_expire_overdue() == 0
+
+    Payment.objects.filter(pk=payment.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.PAYMENT_ATTEMPT_STALE_SECONDS + 1)
+    )
+    assert services.orders_expire_overdue() == 1
+    order.refresh_from_db()
+    assert order.status == "expired"
+
+
+@pytest.mark.django_db
+def test_expire_orders_command_expires_overdue_orders(capsys):
+    from django.core.management import call_command
+
+    OrderFactory(payment_deadline=timezone.now() - timedelta(seconds=1))
+
+    call_command("expire_orders")
+
+    assert "expired 1 order(s)" in capsys.readouterr().out
+    assert Order.objects.get().status == "expired"
