@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from products.constants import MAX_RATING, MAX_TAG_LENGTH, MAX_TAGS, MIN_RATING, Category
@@ -44,6 +45,7 @@ class ObjectIdField(serializers.CharField):
         return object_id
 
 
+@extend_schema_field(serializers.ListField(child=serializers.CharField()))
 class TagsField(serializers.Field):
     """A list of strings; a single string is taken as a one-element list (old clients)."""
 

@@ -29,7 +29,7 @@ INTERNAL_TOKEN = "concurrency-internal-token"
 
 @pytest.fixture(scope="module")
 def running_service(verify_server_module):
-    """product_service under gunicorn (2 workers × 8 threads) on a database of its own."""
+    """product_service under gunicorn (2 workers, 8 threads each) on a database of its own."""
     uri = os.environ["MONGODB_URI"]
     db_name = f"concurrency_{uuid.uuid4().hex[:12]}"
     port = free_port()
@@ -152,7 +152,8 @@ def test_sixty_concurrent_reservations_for_ten_units_reserve_exactly_ten(
     statuses = Counter(response.status_code for response in responses)
     assert statuses == {201: 10, 409: 50}
     assert all(r.json()["code"] == "insufficient_stock" for r in responses if r.status_code == 409)
-    assert watcher.seen and min(watcher.seen) >= 0
+    assert watcher.seen
+    assert min(watcher.seen) >= 0
     document = database.products.find_one({"_id": ObjectId(product_id)})
     assert (document["quantity"], document["reserved"], document["sold"]) == (0, 10, 0)
     assert len(document["holds"]) == 10
