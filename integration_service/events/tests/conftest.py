@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import uuid
@@ -100,18 +99,22 @@ class Broker:
 
 
 @pytest.fixture
-def broker(broker_url: str, settings) -> Iterator[Broker]:
+def broker(broker_url: str, settings, monkeypatch) -> Iterator[Broker]:
+    """The vhost, emptied, with every Celery app of this process pointed at it.
+
+    Celery lets ``CELERY_BROKER_URL`` in the environment win over its configuration,
+    so the variable itself is what must change.
+    """
     from integration_service.celery import app
 
+    monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
     settings.CELERY_BROKER_URL = broker_url
-    previous = app.conf.broker_url
-    app.conf.broker_url = broker_url
     app.pool.force_close_all()
     helper = Broker(broker_url)
+    assert helper.app.conf.broker_url == broker_url
     helper.declare_and_purge()
     yield helper
     helper.declare_and_purge()
-    app.conf.broker_url = previous
     app.pool.force_close_all()
 
 
@@ -186,9 +189,8 @@ def start_worker(
     yield start
     for process in started:
         process.stop()
-    if os.environ.get("SHOW_WORKER_LOGS"):
-        for process in started:
-            print(process.log_tail(200))
+    for process in started:  # shown by pytest only when the test failed
+        print(f"--- {process.name} ---\n{process.log_tail(200)}")
 
 
 def wait_for(predicate: Callable[[], Any], *, timeout: float = 20, message: str = "") -> Any:
