@@ -21,9 +21,13 @@ and two releases can live in one namespace.
 {{- end -}}
 {{- end -}}
 
-{{/* The name of one component's objects: <fullname>-<component>, at most 63 characters. */}}
+{{/*
+The name of one component's objects: <fullname>-<component>, at most 63 characters.
+The release part is shortened, never the component, so names stay distinct.
+*/}}
 {{- define "ecommerce.componentName" -}}
-{{- printf "%s-%s" (include "ecommerce.fullname" .root) .component | trunc 63 | trimSuffix "-" -}}
+{{- $room := int (sub 62 (len .component)) -}}
+{{- printf "%s-%s" (include "ecommerce.fullname" .root | trunc $room | trimSuffix "-") .component -}}
 {{- end -}}
 
 {{- define "ecommerce.chart" -}}
@@ -112,7 +116,7 @@ integrationService:
 {{- end -}}
 
 {{- define "ecommerce.configMapName" -}}
-{{- printf "%s-config" (include "ecommerce.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- include "ecommerce.componentName" (dict "root" . "component" "config") -}}
 {{- end -}}
 
 {{/* In-cluster URL of a web service (dict "root" $ "key" "userService"). */}}

@@ -1,0 +1,199 @@
+"""Any release name and namespace work, and every reference points at a rendered object."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from chart_support import VALUE_SETS, all_containers, by_name, of_kind, pod_templates, render
+
+
+def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def _pod_labels(objects):
+    return [
+        (owner["metadata"]["name"], owner["spec"]["template"]["metadata"]["labels"])
+        for owner, _ in pod_templates(objects)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("release", "namespace", "prefix"),
+    [
+        ("shop", "shop-prod", "shop-ecommerce"),
+        ("blue-2", "team-a", "blue-2-ecommerce"),
+        ("ecommerce", "default", "ecommerce"),
+        ("my-ecommerce-staging", "staging", "my-ecommerce-staging"),
+    ],
+)
+def test_any_release_name_and_namespace_render_consistent_names(release, namespace, prefix):
+    objects, notes = render({}, name=release, namespace=namespace)
+    for obj in objects:
+        assert obj["metadata"]["name"].startswith(prefix), obj["metadata"]["name"]
+        assert obj["metadata"]["namespace"] == namespace
+        assert len(obj["metadata"]["name"]) <= 63
+        assert obj["metadata"]["labels"]["app.kubernetes.io/instance"] == release
+    assert f'release "{release}"' in notes
+    config = by_name(objects, "ConfigMap", f"{prefix}-config")
+    services = {s["metadata"]["name"]: s for s in of_kind(objects, "Service")}
+    for variable, component in (
+        ("USER_SERVICE_URL", "user-service"),
+        ("PRODUCT_SERVICE_URL", "product-service"),
+        ("ORDER_SERVICE_URL", "order-service"),
+    ):
+        url = urlsplit(config["data"][variable])
+        assert url.hostname == f"{prefix}-{component}"
+        assert url.hostname in services, f"{variable} names no rendered Service"
+        assert url.port in {p["port"] for p in services[url.hostname]["spec"]["ports"]}
+
+
+def test_two_releases_in_one_namespace_share_no_object_name():
+    first, _ = render({}, name="blue", namespace="shop")
+    second, _ = render({}, name="green", namespace="shop")
+    names = lambda objects: {(o["kind"], o["metadata"]["name"]) for o in objects}  # noqa: E731
+    assert names(first).isdisjoint(names(second))
+
+
+def test_a_long_release_name_is_cut_to_valid_names():
+    objects, _ = render({}, name="a" * 53, namespace="ns")
+    for obj in objects:
+        name = obj["metadata"]["name"]
+        assert len(name) <= 63 and not name.endswith("-"), name
+    assert len({(o["kind"], o["metadata"]["name"]) for o in objects}) == len(objects)
+
+
+@pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
+def test_every_service_selects_pods_and_targets_a_named_port(value_set, rendered_sets):
+    objects, _ = rendered_sets[value_set]
+    pods = _pod_labels(objects)
+    for service in of_kind(objects, "Service"):
+        selector = service["spec"]["selector"]
+        owners = [name for name, labels in pods if _matches(selector, labels)]
+        assert len(owners) == 1, f"{service['metadata']['name']} selects {owners}"
+        owner = next(o for o, _ in pod_templates(objects) if o["metadata"]["name"] == owners[0])
+        port_names = {
+            p["name"]
+            for c in owner["spec"]["template"]["spec"]["containers"]
+            for p in c.get("ports", [])
+        }
+        for port in service["spec"]["ports"]:
+            assert port["targetPort"] in port_names
+
+
+@pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
+def test_every_referenced_secret_configmap_and_account_is_rendered(value_set, rendered_sets):
+    objects, _ = rendered_sets[value_set]
+    existing_secret = VALUE_SETS[value_set].get("secrets", {}).get("existingSecret")
+    secrets = {s["metadata"]["name"]: set(s["data"]) for s in of_kind(objects, "Secret")}
+    config_maps = {c["metadata"]["name"]: set(c["data"]) for c in of_kind(objects, "ConfigMap")}
+    accounts = {a["metadata"]["name"] for a in of_kind(objects, "ServiceAccount")}
+    for owner, pod_spec in pod_templates(objects):
+        assert pod_spec["serviceAccountName"] in accounts
+        for volume in pod_spec.get("volumes", []):
+            if "configMap" in volume:
+                assert volume["configMap"]["name"] in config_maps
+        for container in all_containers(pod_spec):
+            for source in container.get("envFrom", []):
+                assert source["configMapRef"]["name"] in config_maps
+            for entry in container.get("env", []):
+                ref = entry.get("valueFrom", {}).get("secretKeyRef")
+                if not ref:
+                    continue
+                if existing_secret:
+                    assert ref["name"] == existing_secret
+                else:
+                    assert ref["key"] in secrets[ref["name"]], f"{ref} in {owner['metadata']['name']}"
+    if existing_secret:
+        assert of_kind(objects, "Secret") == []
+
+
+@pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
+def test_interpolated_urls_only_use_variables_defined_before_them(value_set, rendered_sets):
+    objects, _ = rendered_sets[value_set]
+    for _, pod_spec in pod_templates(objects):
+        for container in all_containers(pod_spec):
+            defined: set[str] = set()
+            for entry in container.get("env", []):
+                value = entry.get("value") or ""
+                for reference in value.split("$(")[1:]:
+                    assert reference.split(")")[0] in defined, entry["name"]
+                defined.add(entry["name"])
+
+
+def test_autoscaled_deployments_leave_replicas_to_the_hpa(rendered_sets):
+    objects, _ = rendered_sets["autoscaling-and-tls"]
+    autoscalers = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(objects, "HorizontalPodAutoscaler")}
+    assert set(autoscalers) == {
+        "shop-ecommerce-user-service",
+        "shop-ecommerce-product-service",
+        "shop-ecommerce-order-service",
+        "shop-ecommerce-integration-worker",
+    }
+    for name, hpa in autoscalers.items():
+        deployment = by_name(objects, "Deployment", name)
+        assert "replicas" not in deployment["spec"]
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+    web = autoscalers["shop-ecommerce-order-service"]["spec"]
+    assert (web["minReplicas"], web["maxReplicas"]) == (3, 9)
+    assert {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in web["metrics"]} == {
+        "cpu": 65, "memory": 80}
+    worker = autoscalers["shop-ecommerce-integration-worker"]["spec"]
+    assert (worker["minReplicas"], worker["maxReplicas"]) == (2, 6)
+    assert [m["resource"]["name"] for m in worker["metrics"]] == ["cpu"]
+    assert by_name(objects, "Deployment", "shop-ecommerce-integration-service")["spec"]["replicas"] == 1
+
+
+def test_without_autoscaling_replicas_come_from_values():
+    objects, _ = render({"orderService": {"replicaCount": 4}, "worker": {"replicaCount": 3}})
+    assert of_kind(objects, "HorizontalPodAutoscaler") == []
+    assert by_name(objects, "Deployment", "shop-ecommerce-order-service")["spec"]["replicas"] == 4
+    assert by_name(objects, "Deployment", "shop-ecommerce-integration-worker")["spec"]["replicas"] == 3
+
+
+def test_each_service_and_the_worker_have_a_disruption_budget(default_objects):
+    budgets = {p["metadata"]["name"]: p for p in of_kind(default_objects, "PodDisruptionBudget")}
+    assert set(budgets) == {
+        f"shop-ecommerce-{c}"
+        for c in ("user-service", "product-service", "order-service", "integration-service",
+                  "integration-worker")
+    }
+    pods = _pod_labels(default_objects)
+    for name, budget in budgets.items():
+        assert budget["spec"]["maxUnavailable"] == 1
+        owners = [o for o, labels in pods if _matches(budget["spec"]["selector"]["matchLabels"], labels)]
+        assert owners == [name]
+
+
+def test_service_accounts_mount_no_token(default_objects):
+    accounts = of_kind(default_objects, "ServiceAccount")
+    assert len(accounts) == 9
+    assert all(a["automountServiceAccountToken"] is False for a in accounts)
+
+
+def test_images_follow_the_values(default_objects):
+    images = {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]["image"]
+        for d in of_kind(default_objects, "Deployment")
+    }
+    assert images == {
+        "shop-ecommerce-user-service": "ecommerce/user-service:1.0.0",
+        "shop-ecommerce-product-service": "ecommerce/product-service:1.0.0",
+        "shop-ecommerce-order-service": "ecommerce/order-service:1.0.0",
+        "shop-ecommerce-integration-service": "ecommerce/integration-service:1.0.0",
+        "shop-ecommerce-integration-worker": "ecommerce/integration-service:1.0.0",
+        "shop-ecommerce-integration-beat": "ecommerce/integration-service:1.0.0",
+    }
+    objects, _ = render({
+        "image": {"registry": "registry.example.com", "tag": "2.3.4"},
+        "userService": {"image": {"repository": "ecommerce/user-service", "tag": "2.3.5"}},
+        "orderService": {"image": {"repository": "ecommerce/order-service",
+                                   "digest": "sha256:" + "a" * 64}},
+    })
+    image_of = lambda name: by_name(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]["image"]  # noqa: E731
+    assert image_of("shop-ecommerce-user-service") == "registry.example.com/ecommerce/user-service:2.3.5"
+    assert image_of("shop-ecommerce-product-service") == "registry.example.com/ecommerce/product-service:2.3.4"
+    assert image_of("shop-ecommerce-order-service") == "registry.example.com/ecommerce/order-service@sha256:" + "a" * 64
