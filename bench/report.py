@@ -173,13 +173,42 @@ def render(results: dict, *, complete: bool) -> str:
             "The order scenario again with product_service and order_service restarted with "
             "`VERIFY_CACHE_SECONDS=0`, so every request calls user_service's `/internal/verify`.\n"
         )
-        add("| verify cache | req/s | orders/s | p50 / p95 ms | errors |")
-        add("|---|---:|---:|---|---:|")
+        add(
+            "| verify cache | req/s | orders/s | p50 / p95 ms | errors "
+            "| `/internal/verify` calls/s | per order | user_service CPU cores |"
+        )
+        add("|---|---:|---:|---|---:|---:|---:|---:|")
         for label, stats in (("on (30 s)", orders), ("off", nocache)):
             total = stats["total"]
+            calls = stats.get("verify_calls_per_second")
+            per_order = (
+                f"{calls / stats['orders_per_second']:.2f}"
+                if calls is not None and stats["orders_per_second"]
+                else "-"
+            )
             add(
                 f"| {label} | {total['rps']:,.1f} | {stats['orders_per_second']:.1f} "
-                f"| {_ms(total['p50'])} / {_ms(total['p95'])} | {total['failures']} |"
+                f"| {_ms(total['p50'])} / {_ms(total['p95'])} | {total['failures']} "
+                f"| {calls if calls is not None else '-'} | {per_order} "
+                f"| {stats.get('cpu_cores', {}).get('user_service', 0):.2f} |"
+            )
+        ignored = [name for name, reads in (nocache.get("reads_env") or {}).items() if not reads]
+        if ignored:
+            add(
+                f"\n**Finding**: {', '.join(ignored)} does not read `VERIFY_CACHE_SECONDS` from "
+                "its environment (its settings do not define it, so `ecommerce_common.user_auth` "
+                "keeps its 30 s default and the variable has no effect). For this scenario the "
+                "benchmark sets it through a settings shim (`bench/nocache/`) that imports the "
+                "service's settings and overrides only that value."
+            )
+        if nocache.get("verify_calls_per_second") is not None and (
+            nocache["verify_calls_per_second"] < 0.5 * nocache["total"]["rps"]
+        ):
+            add(
+                "\n**The cache was not fully off**: with `VERIFY_CACHE_SECONDS=0` every "
+                "authenticated request should call `/internal/verify` (about one call per "
+                "request), but user_service's access log shows far fewer. A service that does "
+                "not read `VERIFY_CACHE_SECONDS` from its environment keeps the 30 s default."
             )
         add(
             f"\nWith the cache off the order scenario runs at **{ratio:.0%}** of its cached speed.\n"
@@ -215,6 +244,42 @@ def render(results: dict, *, complete: bool) -> str:
             for failure in stats["failures"][:10]:
                 add(f"- `{failure['name']}` x {failure['count']}: {failure['error']}")
         add("")
+
+    profiled = [
+        (name, part, summary)
+        for name, stats in scenarios.items()
+        for part, summary in (stats.get("profiles") or {}).items()
+    ] + [
+        (f"worker x{run['workers']}", part, summary)
+        for run in scenarios.get("worker", {}).get("runs", [])
+        for part, summary in (run.get("profiles") or {}).items()
+    ]
+    if profiled:
+        add("## Profiles (py-spy, `--profile`)\n")
+        add(
+            "Sampled while the scenario ran. py-spy leaves out threads it sees idle, but a "
+            "thread waiting for a socket (PostgreSQL's answer, another service's reply) mostly "
+            "counts as busy, so the shares are of time spent working or waiting in a call. "
+            "Profiling slows the parts down: the figures of a profiled run are not the "
+            "benchmark's. Collapsed stacks: `bench/results/profile-*.txt`.\n"
+        )
+        for name, part, summary in profiled:
+            if not summary.get("samples"):
+                continue
+            add(f"### {name}: {part} ({summary['samples']} samples)\n")
+            add("Where the CPU is spent, by package: " + ", ".join(
+                f"{package} {share}%" for package, share in summary["packages"][:8]
+            ) + ".\n")  # fmt: skip
+            add("| our code, inclusive | % | hottest leaf frames | % |")
+            add("|---|---:|---|---:|")
+            ours, leaves = summary["ours"][:10], summary["self"][:10]
+            for index in range(max(len(ours), len(leaves))):
+                left = ours[index] if index < len(ours) else ("", "")
+                right = leaves[index] if index < len(leaves) else ("", "")
+                left_name = f"`{left[0]}`" if left[0] else ""
+                right_name = f"`{right[0]}`" if right[0] else ""
+                add(f"| {left_name} | {left[1]} | {right_name} | {right[1]} |")
+            add("")
 
     add("## Raw data\n")
     add(

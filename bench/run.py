@@ -45,6 +45,8 @@ RESULTS = BENCH / "results"
 VAR = BENCH / "var"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 VHOST = "ecommerce_bench"
+# The parts an order goes through, profiled with --profile.
+ORDER_PARTS = ("order_service", "product_service", "user_service", "secantusdb", "worker")
 SCENARIOS = ("ceiling", "catalogue", "orders", "latency", "worker", "nocache")
 CATEGORIES = ["Electronics", "Clothing", "Books", "Home & Kitchen", "Beauty", "Sports", "Other"]
 TAGS = ["new", "sale", "eco", "premium", "gift", "bestseller", "limited", "classic"]
@@ -186,6 +188,8 @@ class Bench:
             self.system.prepare()
             say("starting the four services, the worker and the scheduler")
             self.system.start()
+            # user_service's access log counts the /internal/verify calls (the verify cache).
+            self.restart_service("user_service", {"GUNICORN_ACCESS_LOG": "true"})
         self.ceiling_port = infra.free_port()
         env = {
             "DJANGO_SETTINGS_MODULE": "ceiling.settings",
@@ -251,6 +255,58 @@ class Bench:
         )
 
     # --- where the CPU went ---
+
+    def verify_calls(self) -> int | None:
+        """``/internal/verify`` calls user_service has answered so far (its access log)."""
+        if self.system is None:
+            return None
+        log = self.system.processes["user_service"].log_path
+        try:
+            return log.read_text(errors="replace").count("/internal/verify")
+        except OSError:
+            return None
+
+    def profile_pids(self, part: str) -> list[int]:
+        assert self.system is not None
+        if part == "worker":
+            return [p.pid for name, p in self.system.processes.items() if "worker" in name]
+        return [self.system.processes[part].pid] if part in self.system.processes else []
+
+    def start_profiles(self, scenario: str, parts: tuple[str, ...], seconds: int) -> list:
+        if not self.args.profile or not parts or self.system is None:
+            return []
+        from profiling import Recorder
+
+        recorders = []
+        for part in parts:
+            for number, pid in enumerate(self.profile_pids(part)):
+                output = RESULTS / f"profile-{scenario}-{part}-{number}.txt"
+                recorder = Recorder(str(BIN / "py-spy"), pid, output, seconds=max(seconds, 1))
+                recorder.part = part
+                recorders.append(recorder)
+        return recorders
+
+    def finish_profiles(self, recorders: list, *, early: bool = False) -> dict:
+        if not recorders:
+            return {}
+        from profiling import summarise
+
+        for recorder in recorders:
+            if early:
+                recorder.stop()
+            recorder.wait()
+        merged: dict[str, Path] = {}
+        for recorder in recorders:
+            # profile-<scenario>-<part>-<n>.txt → profile-<scenario>-<part>.txt
+            target = recorder.output.with_name(recorder.output.name.rsplit("-", 1)[0] + ".txt")
+            if recorder.part not in merged:
+                target.write_text("")
+                merged[recorder.part] = target
+            if recorder.output.exists():
+                with open(target, "a") as out:
+                    out.write(recorder.output.read_text(errors="replace"))
+                recorder.output.unlink()
+        return {part: summarise(path, str(ROOT)) for part, path in merged.items()}
 
     def cpu_snapshot(self) -> dict[str, float]:
         """CPU seconds used so far by each part (its process tree) and by the shared servers."""
@@ -458,6 +514,7 @@ class Bench:
         *,
         env: dict[str, str] | None = None,
         duration: int | None = None,
+        profile: tuple[str, ...] = (),
     ) -> dict:
         args = self.args
         duration = duration or args.duration
@@ -489,12 +546,17 @@ class Bench:
                 start_new_session=True,
             )
             # CPU used by each part during the measured window (locust's start-up excluded).
-            time.sleep(min(3.0, duration / 4))
+            settle = min(3.0, duration / 4)
+            time.sleep(settle)
+            verify_before = self.verify_calls()
             cpu_before, clock_before = self.cpu_snapshot(), time.monotonic()
-            time.sleep(max(0.0, duration - min(3.0, duration / 4) - 1))
+            recorders = self.start_profiles(name, profile, int(duration - settle - 1))
+            time.sleep(max(0.0, duration - settle - 1))
             cpu_after, clock_after = self.cpu_snapshot(), time.monotonic()
+            verify_after = self.verify_calls()
             code = self.locust.wait(timeout=duration + 120)
         self.locust = None
+        profiles = self.finish_profiles(recorders)
         if code != 0:
             tail = (RESULTS / f"{name}.locust.log").read_text()[-2000:]
             raise BenchError(f"locust failed for {name} (exit {code}):\n{tail}")
@@ -503,6 +565,10 @@ class Bench:
         stats["load_after"] = load_average()
         stats["command"] = " ".join(shlex.quote(part) for part in command)
         window = clock_after - clock_before
+        if profiles:
+            stats["profiles"] = profiles
+        if verify_before is not None and verify_after is not None:
+            stats["verify_calls_per_second"] = round((verify_after - verify_before) / window, 1)
         stats["cpu_cores"] = {
             part: round((cpu_after[part] - cpu_before.get(part, 0.0)) / window, 2)
             for part in cpu_after
@@ -526,12 +592,17 @@ class Bench:
     def scenario_catalogue(self) -> None:
         self.warm_up("catalogue")
         self.results["scenarios"]["catalogue"] = self.run_locust(
-            "catalogue", "CatalogueUser", self.url("product_service")
+            "catalogue",
+            "CatalogueUser",
+            self.url("product_service"),
+            profile=("product_service", "secantusdb"),
         )
 
     def _orders(self, name: str, env: dict[str, str] | None = None) -> dict:
         self.warm_up("orders")
-        stats = self.run_locust(name, "OrderUser", self.url("order_service"), env=env)
+        stats = self.run_locust(
+            name, "OrderUser", self.url("order_service"), env=env, profile=ORDER_PARTS
+        )
         pay = stats["by_name"].get("POST /orders/{id}/pay", {"requests": 0, "failures": 0})
         paid = pay["requests"] - pay["failures"]
         stats["orders_per_second"] = paid / stats["elapsed"] if stats["elapsed"] else 0.0
@@ -556,6 +627,7 @@ class Bench:
             "OrderUser",
             self.url("order_service"),
             env={"BENCH_ORDER_RATE_PER_USER": f"{per_user:.6f}", "BENCH_ORDERS_OUT": str(out)},
+            profile=ORDER_PARTS,
         )
         placed = json.loads(out.read_text()) if out.exists() else []
         stats["target_orders_per_second"] = target
@@ -644,8 +716,12 @@ class Bench:
         finally:
             system.settings.worker_concurrency = concurrency
         launched = time.monotonic()
+        recorders = self.start_profiles(
+            f"worker{workers}", ("worker", "order_service", "product_service", "secantusdb"), 600
+        )
         drained = self.wait_until_no_paid(ids, timeout=self.args.drain_timeout)
         wall = time.monotonic() - launched
+        profiles = self.finish_profiles(recorders, early=True)
         rows = self.query(
             "integration",
             "SELECT event_type, count(*), min(received_at), max(completed_at) "
@@ -671,6 +747,8 @@ class Bench:
             if window
             else None,
         }
+        if profiles:
+            result["profiles"] = profiles
         say(
             f"worker x{workers}: {handled} events in {result['window_seconds']} s ="
             f" {result['events_per_second']} events/s, {result['paid_orders_per_second']}"
@@ -688,10 +766,24 @@ class Bench:
 
     def scenario_nocache(self) -> None:
         say("restarting product_service and order_service with VERIFY_CACHE_SECONDS=0")
+        reads = {}
         for service in ("product_service", "order_service"):
-            self.restart_service(service, {"VERIFY_CACHE_SECONDS": "0"})
+            # Does the service read the variable itself? (Its settings name it.)
+            settings_text = (ROOT / service / service / "settings.py").read_text()
+            reads[service] = "VERIFY_CACHE_SECONDS" in settings_text
+            env = {"VERIFY_CACHE_SECONDS": "0"}
+            if not reads[service]:
+                env.update(
+                    DJANGO_SETTINGS_MODULE="bench_nocache_settings",
+                    BENCH_SERVICE_SETTINGS=f"{service}.settings",
+                    PYTHONPATH=os.pathsep.join(
+                        filter(None, [str(BENCH / "nocache"), os.environ.get("PYTHONPATH")])
+                    ),
+                )
+            self.restart_service(service, env)
         try:
             self.results["scenarios"]["nocache"] = self._orders("nocache")
+            self.results["scenarios"]["nocache"]["reads_env"] = reads
         finally:
             say("restarting product_service and order_service with the verify cache on")
             for service in ("product_service", "order_service"):
@@ -802,6 +894,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: 5 s scenarios, few users and orders"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy the parts under load (perturbs the figures; for finding bottlenecks)",
     )
     parser.add_argument(
         "--keep-databases", action="store_true", help="leave the bench databases and vhost"
