@@ -99,7 +99,7 @@ def other_client(verify_server):
 
 
 @pytest.fixture
-def admin_client(verify_server):
+def admin_api_client(verify_server):
     from rest_framework.test import APIClient
 
     client = APIClient()

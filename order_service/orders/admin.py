@@ -4,6 +4,7 @@ Everything is read-only here: status changes go through the state machine, never
 """
 
 from django.contrib import admin
+from payments.models import Payment
 
 from orders.models import IdempotencyKey, Order, OrderItem, OutboxEvent, StatusHistory
 
@@ -36,13 +37,26 @@ class OutboxEventInline(ReadOnlyInline):
     readonly_fields = ["created_at"]
 
 
+class PaymentInline(admin.StackedInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = ["status", "amount", "currency", "provider", "charge_id", "refund_id", "attempts"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["id", "user_id", "status", "total_amount", "created_at", "updated_at"]
     list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["id", "user_id"]
     date_hierarchy = "created_at"
-    inlines = [OrderItemInline, StatusHistoryInline, OutboxEventInline]
+    inlines = [OrderItemInline, StatusHistoryInline, PaymentInline, OutboxEventInline]
     readonly_fields = [f.name for f in Order._meta.fields]
 
     def has_add_permission(self, request) -> bool:

@@ -32,7 +32,7 @@ class InternalOrderStatusView(InternalView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            order, _ = services.order_transition(
+            order = services.order_apply_event(
                 order_id=order_id,
                 to_status=data["status"],
                 reason=data["reason"],

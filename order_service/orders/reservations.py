@@ -78,7 +78,7 @@ def reservation_create(
 
     if response.status_code in (200, 201):
         try:
-            return [
+            lines = [
                 ReservedLine(
                     product_id=str(line["productId"]),
                     title=str(line["title"]),
@@ -91,6 +91,11 @@ def reservation_create(
             logger.error("unreadable reservation answer", extra={"order_id": order_id})
             reservation_release_quietly(order_id=order_id)
             raise ProductServiceUnavailable() from exc
+        if sorted((line.product_id, line.quantity) for line in lines) != sorted(items):
+            logger.error("reservation does not match the order", extra={"order_id": order_id})
+            reservation_release_quietly(order_id=order_id)
+            raise ProductServiceUnavailable()
+        return lines
 
     code, message, errors = _error_fields(response)
     if response.status_code == 409:

@@ -23,7 +23,14 @@ from orders.errors import IllegalTransition, TotalMismatch
 from orders.models import Order, OrderItem, StatusHistory
 from orders.outbox import outbox_event_add
 from orders.reservations import ReservedLine, reservation_create, reservation_release_quietly
-from orders.status import EVENT_FOR_STATUS, INITIAL_STATUS, REFUND_ON, OrderStatus, can_transition
+from orders.status import (
+    EVENT_FOR_STATUS,
+    EVENT_TARGETS,
+    INITIAL_STATUS,
+    REFUND_ON,
+    OrderStatus,
+    can_transition,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +211,19 @@ def order_transition(
             raise IllegalTransition(source=order.status, target=to_status)
         order_status_apply(order=order, to_status=to_status, reason=reason, event_id=event_id)
     return order, True
+
+
+def order_apply_event(*, order_id: UUID, to_status: str, reason: str, event_id: str) -> Order:
+    """The worker's status update: one transition per event id, and never to ``paid``."""
+    if to_status not in EVENT_TARGETS:
+        current = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+        if current is None:
+            raise Order.DoesNotExist()
+        raise IllegalTransition(source=current, target=to_status)
+    order, _ = order_transition(
+        order_id=order_id, to_status=to_status, reason=reason, event_id=event_id
+    )
+    return order
 
 
 def order_cancel(*, order_id: UUID, by_admin: bool = False) -> Order:

@@ -41,6 +41,18 @@ CANCELLABLE = frozenset(
     source for source, targets in TRANSITIONS.items() if OrderStatus.CANCELLED in targets
 )
 
+# What integration_service may set through PUT /internal/orders/{id}/status: ``paid`` is reached
+# only through the payment step, so an event can never mark an order paid without a charge.
+EVENT_TARGETS = frozenset(
+    {
+        OrderStatus.CONFIRMED,
+        OrderStatus.OUT_OF_STOCK,
+        OrderStatus.CANCELLED,
+        OrderStatus.EXPIRED,
+        OrderStatus.PAYMENT_FAILED,
+    }
+)
+
 # Reaching one of these with an approved payment means the money goes back.
 REFUND_ON = frozenset({OrderStatus.CANCELLED, OrderStatus.OUT_OF_STOCK})
 

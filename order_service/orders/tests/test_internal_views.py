@@ -159,3 +159,14 @@ def test_internal_expire_expires_unpaid_orders_past_their_window(internal_client
     [event] = OutboxEvent.objects.all()
     assert (event.order_id, event.event_type) == (overdue.id, "order.expired")
     assert internal_client.post("/internal/orders/expire").json() == {"expired": 0}
+
+
+def test_internal_status_cannot_mark_an_order_paid(internal_client):
+    order = OrderFactory(status=OrderStatus.PAYMENT_PENDING)
+
+    response = put_status(internal_client, order.id, "paid")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "illegal_transition"
+    order.refresh_from_db()
+    assert order.status == "payment_pending"

@@ -231,20 +231,20 @@ def test_order_list_shows_only_the_callers_orders(customer_client):
     assert set(body) == {"count", "next", "previous", "results"}
 
 
-def test_order_list_shows_every_order_to_an_admin(admin_client):
+def test_order_list_shows_every_order_to_an_admin(admin_api_client):
     OrderFactory(user_id="7")
     OrderFactory(user_id="8")
 
-    response = admin_client.get("/orders")
+    response = admin_api_client.get("/orders")
 
     assert response.json()["count"] == 2
 
 
-def test_order_list_filters_by_status(admin_client):
+def test_order_list_filters_by_status(admin_api_client):
     OrderFactory(status=OrderStatus.PAID)
     OrderFactory()
 
-    response = admin_client.get("/orders", {"status": "paid"})
+    response = admin_api_client.get("/orders", {"status": "paid"})
 
     assert [order["status"] for order in response.json()["results"]] == ["paid"]
 
@@ -269,10 +269,10 @@ def test_order_detail_answers_404_for_someone_elses_order(customer_client, other
     assert customer_client.get(f"/orders/{order.id}").status_code == 200
 
 
-def test_order_detail_is_visible_to_an_admin(admin_client):
+def test_order_detail_is_visible_to_an_admin(admin_api_client):
     order = OrderFactory(user_id="7")
 
-    response = admin_client.get(f"/orders/{order.id}")
+    response = admin_api_client.get(f"/orders/{order.id}")
 
     assert response.status_code == 200
     assert response.json()["id"] == str(order.id)
@@ -340,10 +340,10 @@ def test_order_cancel_of_someone_elses_order_is_404(other_client):
     assert order.status == "payment_pending"
 
 
-def test_an_admin_may_cancel_any_order(admin_client):
+def test_an_admin_may_cancel_any_order(admin_api_client):
     order = OrderFactory(user_id="7")
 
-    response = admin_client.post(f"/orders/{order.id}/cancel")
+    response = admin_api_client.post(f"/orders/{order.id}/cancel")
 
     assert response.status_code == 200
     assert StatusHistory.objects.filter(order=order).last().reason == "cancelled by an admin"

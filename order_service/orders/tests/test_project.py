@@ -1,0 +1,77 @@
+"""The project's shared routes: health, readiness, the OpenAPI schema and the admin."""
+
+import pytest
+from payments.tests.factories import PaymentFactory
+
+from orders.status import OrderStatus
+from orders.tests.factories import OrderFactory
+
+
+def test_health_answers_without_io(client):
+    response = client.get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "service": "order_service"}
+
+
+@pytest.mark.django_db
+def test_ready_checks_the_database_and_the_broker(client):
+    response = client.get("/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+@pytest.mark.django_db
+def test_ready_answers_503_when_the_broker_is_down(client, broker_down_then_up):
+    response = client.get("/ready")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "not_ready"
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_lists_the_order_routes(client):
+    response = client.get("/api/schema", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/orders", "/orders/{order_id}", "/orders/{order_id}/pay"} <= set(paths)
+
+
+@pytest.mark.django_db
+def test_unknown_routes_answer_json_404(client):
+    response = client.get("/orders/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/orders/order/",
+        "/admin/orders/order/?status__exact=paid",
+        "/admin/orders/outboxevent/?state__exact=pending",
+        "/admin/payments/payment/",
+        "/admin/orders/idempotencykey/",
+    ],
+)
+def test_the_admin_lists_render(admin_client, url):
+    OrderFactory(status=OrderStatus.PAID)
+
+    assert admin_client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_an_order_with_items_history_and_payment(admin_client):
+    order = OrderFactory(status=OrderStatus.PAID)
+    PaymentFactory(order=order)
+
+    response = admin_client.get(f"/admin/orders/order/{order.id}/change/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "status history" in content.lower()
+    assert "ch_factory_" in content  # the payment's charge id
