@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import helm_python
 import pytest
-
 from chart_support import VALUE_SETS, by_name, of_kind, pod_templates, render
 
 PUBLIC = {
@@ -61,7 +60,9 @@ def test_ingress_host_class_and_tls_come_from_values(rendered_sets):
 
 
 def test_tls_without_a_host_is_refused():
-    with pytest.raises(helm_python.HelmRenderError, match="ingress.tls.enabled needs ingress.host"):
+    with pytest.raises(
+        helm_python.HelmRenderError, match=r"ingress\.tls\.enabled needs ingress\.host"
+    ):
         render({"ingress": {"tls": {"enabled": True}}})
 
 
@@ -88,17 +89,22 @@ def _admitted(policy) -> tuple[set[str], bool]:
 
 
 def test_each_internal_route_is_reachable_only_from_its_callers(default_objects):
-    policies = {p["metadata"]["name"].removeprefix("shop-ecommerce-"): p
-                for p in of_kind(default_objects, "NetworkPolicy")}
+    policies = {
+        p["metadata"]["name"].removeprefix("shop-ecommerce-"): p
+        for p in of_kind(default_objects, "NetworkPolicy")
+    }
     integration = {"integration-service", "integration-worker", "integration-beat"}
     expected = {
         "user-service": ({"product-service", "order-service"}, True),
         "product-service": ({"order-service"} | integration, True),
         "order-service": (integration, True),
         "integration-service": (set(), False),
-        "postgresql": ({"user-service", "user-service-migrations", "order-service",
-                        "order-service-migrations"} | integration
-                       | {"integration-service-migrations"}, False),
+        "postgresql": (
+            {"user-service", "user-service-migrations", "order-service", "order-service-migrations"}
+            | integration
+            | {"integration-service-migrations"},
+            False,
+        ),
         "mongodb": ({"product-service", "product-service-migrations"}, False),
         "rabbitmq": ({"order-service"} | integration, False),
     }
@@ -110,29 +116,40 @@ def test_each_internal_route_is_reachable_only_from_its_callers(default_objects)
     for name, policy in policies.items():
         assert policy["spec"]["policyTypes"] == ["Ingress"]
         selected = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
-        assert selected == name and selected in pod_components
+        assert selected == name
+        assert selected in pod_components
         admitted, _ = expected[name]
         assert admitted <= pod_components, "a policy names a component that runs no pod"
     assert policies["integration-service"]["spec"]["ingress"] == []
 
 
 def test_policies_follow_the_ports_and_the_controller_selector():
-    objects, _ = render({
-        "userService": {"service": {"port": 9001}},
-        "networkPolicy": {"ingressController": {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "traefik"}},
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}},
-        }},
-    })
+    objects, _ = render(
+        {
+            "userService": {"service": {"port": 9001}},
+            "networkPolicy": {
+                "ingressController": {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "traefik"}
+                    },
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}},
+                }
+            },
+        }
+    )
     policy = by_name(objects, "NetworkPolicy", "shop-ecommerce-user-service")
     rules = policy["spec"]["ingress"]
     assert {port["port"] for rule in rules for port in rule["ports"]} == {9001}
     (controller,) = [peer for rule in rules for peer in rule["from"] if "namespaceSelector" in peer]
-    assert controller["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "traefik"}
+    assert controller["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "traefik"
+    }
 
 
 def test_external_stores_get_no_in_cluster_policy(rendered_sets):
     objects, _ = rendered_sets["external-stores"]
     names = {p["metadata"]["name"] for p in of_kind(objects, "NetworkPolicy")}
-    assert names == {f"shop-ecommerce-{c}" for c in
-                     ("user-service", "product-service", "order-service", "integration-service")}
+    assert names == {
+        f"shop-ecommerce-{c}"
+        for c in ("user-service", "product-service", "order-service", "integration-service")
+    }

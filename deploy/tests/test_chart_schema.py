@@ -7,7 +7,6 @@ import json
 import helm_python
 import pytest
 import yaml
-
 from chart_support import CHART, VALUE_SETS, render
 
 
@@ -20,13 +19,22 @@ def test_every_value_set_passes_the_schema():
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"userService": {"replicaCount": "two"}}, "/userService/replicaCount': got string, want integer"),
+        (
+            {"userService": {"replicaCount": "two"}},
+            "/userService/replicaCount': got string, want integer",
+        ),
         ({"ingress": {"tls": ["shop-tls"]}}, "/ingress/tls': got array, want object"),
-        ({"ingress": {"tls": {"hosts": ["shop.example.com"]}}}, "additional properties 'hosts' not allowed"),
+        (
+            {"ingress": {"tls": {"hosts": ["shop.example.com"]}}},
+            "additional properties 'hosts' not allowed",
+        ),
         ({"orderService": {"image": {"repository": ""}}}, "/orderService/image/repository"),
         ({"productService": {"image": {"repository": None}}}, "missing property 'repository'"),
         ({"userService": {"ingressPaths": ["/internal/verify"]}}, "/userService/ingressPaths/0"),
-        ({"integrationService": {"ingressPaths": ["/integration"]}}, "/integrationService/ingressPaths"),
+        (
+            {"integrationService": {"ingressPaths": ["/integration"]}},
+            "/integrationService/ingressPaths",
+        ),
         ({"config": {"logFormat": "xml"}}, "/config/logFormat"),
         ({"config": {"extra": {"STRIPE_SECRET": "sk"}}}, "invalid propertyName 'STRIPE_SECRET'"),
         ({"worker": {"autoscaling": {"enabled": "yes"}}}, "/worker/autoscaling/enabled"),
@@ -35,7 +43,10 @@ def test_every_value_set_passes_the_schema():
     ],
 )
 def test_a_wrong_value_is_rejected_with_its_path(values, message):
-    with helm_python.Chart.load(CHART) as chart, pytest.raises(helm_python.HelmValuesError) as error:
+    with (
+        helm_python.Chart.load(CHART) as chart,
+        pytest.raises(helm_python.HelmValuesError) as error,
+    ):
         chart.validate_schema(values)
     assert message in str(error.value)
     # An install renders through the same check.
@@ -60,7 +71,11 @@ def test_every_top_level_and_service_key_in_values_yaml_is_described():
     schema = json.loads((CHART / "values.schema.json").read_text())
     assert set(values) == set(schema["properties"]), "values.yaml and the schema disagree"
     lines = text.splitlines()
-    top_level = [i for i, line in enumerate(lines) if line and not line[0].isspace() and not line.startswith("#")]
+    top_level = [
+        i
+        for i, line in enumerate(lines)
+        if line and not line[0].isspace() and not line.startswith("#")
+    ]
     undocumented = [lines[i] for i in top_level if not _documented(lines, i)]
     assert undocumented == []
     # Each leaf setting of the first service block is commented; the others mirror it.

@@ -7,7 +7,6 @@ import re
 
 import helm_python
 import pytest
-
 from chart_support import (
     CHART,
     VALUE_SETS,
@@ -33,7 +32,10 @@ def _secret_data(objects) -> dict[str, str]:
 def test_no_configmap_holds_a_secret(value_set, rendered_sets):
     objects, _ = rendered_sets[value_set]
     secrets = secret_values(objects) | {
-        "pw-users-given", "pw-orders-given", "pw-integration-given", "pw-mongo-given",
+        "pw-users-given",
+        "pw-orders-given",
+        "pw-integration-given",
+        "pw-mongo-given",
         "pw-rabbit-given",
     }
     config_maps = of_kind(objects, "ConfigMap")
@@ -59,7 +61,9 @@ def test_no_pod_spec_carries_a_secret_in_plain_text(value_set, rendered_sets):
                     continue
                 value = str(entry["value"])
                 assert not SECRET_LOOKING_NAME.search(entry["name"]) or entry["name"] in {
-                    "AUTH_COOKIE_SECURE", "DJANGO_SECURE_COOKIES"}, where
+                    "AUTH_COOKIE_SECURE",
+                    "DJANGO_SECURE_COOKIES",
+                }, where
                 assert all(secret not in value for secret in secrets), where
                 if "://" in value and "@" in value:
                     # Connection URLs get their password from a secretKeyRef'd variable.
@@ -70,11 +74,18 @@ def test_secrets_are_generated_on_install_and_differ_between_installs():
     first = _secret_data(render({})[0])
     second = _secret_data(render({})[0])
     assert set(first) == {
-        "admin-password", "internal-api-tokens",
-        "user-service-secret-key", "product-service-secret-key", "order-service-secret-key",
+        "admin-password",
+        "internal-api-tokens",
+        "user-service-secret-key",
+        "product-service-secret-key",
+        "order-service-secret-key",
         "integration-service-secret-key",
-        "postgresql-password", "users-database-password", "orders-database-password",
-        "integration-database-password", "mongodb-root-password", "mongodb-password",
+        "postgresql-password",
+        "users-database-password",
+        "orders-database-password",
+        "integration-database-password",
+        "mongodb-root-password",
+        "mongodb-password",
         "rabbitmq-password",
     }
     for key, value in first.items():
@@ -95,10 +106,14 @@ def test_each_service_signs_with_its_own_secret_key(default_objects):
 
 
 def test_given_secret_values_are_used_as_given():
-    data = _secret_data(render({
-        "admin": {"password": "the-admin-password"},
-        "secrets": {"internalApiTokens": "new-token,previous-token"},
-    })[0])
+    data = _secret_data(
+        render(
+            {
+                "admin": {"password": "the-admin-password"},
+                "secrets": {"internalApiTokens": "new-token,previous-token"},
+            }
+        )[0]
+    )
     assert data["admin-password"] == "the-admin-password"
     assert data["internal-api-tokens"] == "new-token,previous-token"
 
@@ -124,8 +139,10 @@ def test_secrets_are_kept_on_upgrade_by_looking_up_the_release_secret():
 def test_the_chart_holds_no_fixed_password():
     values = helm_python.Chart.load(CHART).values
     given = [
-        values["admin"]["password"], values["secrets"]["internalApiTokens"],
-        values["externalMongodb"]["password"], values["externalRabbitmq"]["password"],
+        values["admin"]["password"],
+        values["secrets"]["internalApiTokens"],
+        values["externalMongodb"]["password"],
+        values["externalRabbitmq"]["password"],
         *(db["password"] for db in values["externalPostgresql"]["databases"].values()),
     ]
     assert given == [""] * len(given)
@@ -136,7 +153,9 @@ def test_the_chart_holds_no_fixed_password():
 
 def test_external_stores_need_their_passwords():
     values = {"rabbitmq": {"enabled": False}, "externalRabbitmq": {"host": "mq.example.internal"}}
-    with pytest.raises(helm_python.HelmRenderError, match="externalRabbitmq.password is required"):
+    with pytest.raises(
+        helm_python.HelmRenderError, match=r"externalRabbitmq\.password is required"
+    ):
         render(values)
 
 
@@ -166,7 +185,8 @@ def test_migration_jobs_are_helm_hooks_that_migrate_and_create_the_admin(value_s
         assert int(annotations["helm.sh/hook-weight"]) == 0
         assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
         spec = job["spec"]
-        assert spec["backoffLimit"] >= 1 and spec["activeDeadlineSeconds"] >= 60
+        assert spec["backoffLimit"] >= 1
+        assert spec["activeDeadlineSeconds"] >= 60
         pod = spec["template"]["spec"]
         assert pod["restartPolicy"] == "Never"
         (container,) = pod["containers"]
@@ -180,7 +200,10 @@ def test_migration_jobs_are_helm_hooks_that_migrate_and_create_the_admin(value_s
         # A pre-upgrade Job runs before the new ConfigMap exists: its settings are inline.
         assert "envFrom" not in container
         assert env["DJANGO_DEBUG"]["value"] == "false"
-        assert env["DJANGO_SECRET_KEY"]["valueFrom"]["secretKeyRef"]["key"] == f"{component}-secret-key"
+        assert (
+            env["DJANGO_SECRET_KEY"]["valueFrom"]["secretKeyRef"]["key"]
+            == f"{component}-secret-key"
+        )
 
 
 def test_migrations_can_be_switched_off_and_weighted():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-
 from chart_support import VALUE_SETS, all_containers, by_name, of_kind, pod_templates, render
 
 
@@ -53,15 +52,17 @@ def test_any_release_name_and_namespace_render_consistent_names(release, namespa
 def test_two_releases_in_one_namespace_share_no_object_name():
     first, _ = render({}, name="blue", namespace="shop")
     second, _ = render({}, name="green", namespace="shop")
-    names = lambda objects: {(o["kind"], o["metadata"]["name"]) for o in objects}  # noqa: E731
-    assert names(first).isdisjoint(names(second))
+    first_names = {(o["kind"], o["metadata"]["name"]) for o in first}
+    second_names = {(o["kind"], o["metadata"]["name"]) for o in second}
+    assert first_names.isdisjoint(second_names)
 
 
 def test_a_long_release_name_is_cut_to_valid_names():
     objects, _ = render({}, name="a" * 53, namespace="ns")
     for obj in objects:
         name = obj["metadata"]["name"]
-        assert len(name) <= 63 and not name.endswith("-"), name
+        assert len(name) <= 63, name
+        assert not name.endswith("-"), name
     assert len({(o["kind"], o["metadata"]["name"]) for o in objects}) == len(objects)
 
 
@@ -105,7 +106,9 @@ def test_every_referenced_secret_configmap_and_account_is_rendered(value_set, re
                 if existing_secret:
                     assert ref["name"] == existing_secret
                 else:
-                    assert ref["key"] in secrets[ref["name"]], f"{ref} in {owner['metadata']['name']}"
+                    assert ref["key"] in secrets[ref["name"]], (
+                        f"{ref} in {owner['metadata']['name']}"
+                    )
     if existing_secret:
         assert of_kind(objects, "Secret") == []
 
@@ -125,7 +128,9 @@ def test_interpolated_urls_only_use_variables_defined_before_them(value_set, ren
 
 def test_autoscaled_deployments_leave_replicas_to_the_hpa(rendered_sets):
     objects, _ = rendered_sets["autoscaling-and-tls"]
-    autoscalers = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(objects, "HorizontalPodAutoscaler")}
+    autoscalers = {
+        h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(objects, "HorizontalPodAutoscaler")
+    }
     assert set(autoscalers) == {
         "shop-ecommerce-user-service",
         "shop-ecommerce-product-service",
@@ -136,35 +141,51 @@ def test_autoscaled_deployments_leave_replicas_to_the_hpa(rendered_sets):
         deployment = by_name(objects, "Deployment", name)
         assert "replicas" not in deployment["spec"]
         assert hpa["spec"]["scaleTargetRef"] == {
-            "apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": name,
+        }
     web = autoscalers["shop-ecommerce-order-service"]["spec"]
     assert (web["minReplicas"], web["maxReplicas"]) == (3, 9)
-    assert {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in web["metrics"]} == {
-        "cpu": 65, "memory": 80}
+    assert {
+        m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in web["metrics"]
+    } == {"cpu": 65, "memory": 80}
     worker = autoscalers["shop-ecommerce-integration-worker"]["spec"]
     assert (worker["minReplicas"], worker["maxReplicas"]) == (2, 6)
     assert [m["resource"]["name"] for m in worker["metrics"]] == ["cpu"]
-    assert by_name(objects, "Deployment", "shop-ecommerce-integration-service")["spec"]["replicas"] == 1
+    assert (
+        by_name(objects, "Deployment", "shop-ecommerce-integration-service")["spec"]["replicas"]
+        == 1
+    )
 
 
 def test_without_autoscaling_replicas_come_from_values():
     objects, _ = render({"orderService": {"replicaCount": 4}, "worker": {"replicaCount": 3}})
     assert of_kind(objects, "HorizontalPodAutoscaler") == []
     assert by_name(objects, "Deployment", "shop-ecommerce-order-service")["spec"]["replicas"] == 4
-    assert by_name(objects, "Deployment", "shop-ecommerce-integration-worker")["spec"]["replicas"] == 3
+    assert (
+        by_name(objects, "Deployment", "shop-ecommerce-integration-worker")["spec"]["replicas"] == 3
+    )
 
 
 def test_each_service_and_the_worker_have_a_disruption_budget(default_objects):
     budgets = {p["metadata"]["name"]: p for p in of_kind(default_objects, "PodDisruptionBudget")}
     assert set(budgets) == {
         f"shop-ecommerce-{c}"
-        for c in ("user-service", "product-service", "order-service", "integration-service",
-                  "integration-worker")
+        for c in (
+            "user-service",
+            "product-service",
+            "order-service",
+            "integration-service",
+            "integration-worker",
+        )
     }
     pods = _pod_labels(default_objects)
     for name, budget in budgets.items():
         assert budget["spec"]["maxUnavailable"] == 1
-        owners = [o for o, labels in pods if _matches(budget["spec"]["selector"]["matchLabels"], labels)]
+        owners = [
+            o for o, labels in pods if _matches(budget["spec"]["selector"]["matchLabels"], labels)
+        ]
         assert owners == [name]
 
 
@@ -187,13 +208,27 @@ def test_images_follow_the_values(default_objects):
         "shop-ecommerce-integration-worker": "ecommerce/integration-service:1.0.0",
         "shop-ecommerce-integration-beat": "ecommerce/integration-service:1.0.0",
     }
-    objects, _ = render({
-        "image": {"registry": "registry.example.com", "tag": "2.3.4"},
-        "userService": {"image": {"repository": "ecommerce/user-service", "tag": "2.3.5"}},
-        "orderService": {"image": {"repository": "ecommerce/order-service",
-                                   "digest": "sha256:" + "a" * 64}},
-    })
-    image_of = lambda name: by_name(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]["image"]  # noqa: E731
-    assert image_of("shop-ecommerce-user-service") == "registry.example.com/ecommerce/user-service:2.3.5"
-    assert image_of("shop-ecommerce-product-service") == "registry.example.com/ecommerce/product-service:2.3.4"
-    assert image_of("shop-ecommerce-order-service") == "registry.example.com/ecommerce/order-service@sha256:" + "a" * 64
+    objects, _ = render(
+        {
+            "image": {"registry": "registry.example.com", "tag": "2.3.4"},
+            "userService": {"image": {"repository": "ecommerce/user-service", "tag": "2.3.5"}},
+            "orderService": {
+                "image": {"repository": "ecommerce/order-service", "digest": "sha256:" + "a" * 64}
+            },
+        }
+    )
+    images = {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]["image"]
+        for d in of_kind(objects, "Deployment")
+    }
+    assert (
+        images["shop-ecommerce-user-service"] == "registry.example.com/ecommerce/user-service:2.3.5"
+    )
+    assert (
+        images["shop-ecommerce-product-service"]
+        == "registry.example.com/ecommerce/product-service:2.3.4"
+    )
+    assert (
+        images["shop-ecommerce-order-service"]
+        == "registry.example.com/ecommerce/order-service@sha256:" + "a" * 64
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 
 import pytest
-
 from chart_support import (
     VALUE_SETS,
     WEB_COMPONENTS,
@@ -65,9 +64,7 @@ def test_read_only_containers_get_a_writable_tmp(value_set, rendered_sets):
 
 
 @pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
-def test_every_long_running_container_has_liveness_and_readiness_probes(
-    value_set, rendered_sets
-):
+def test_every_long_running_container_has_liveness_and_readiness_probes(value_set, rendered_sets):
     objects, _ = rendered_sets[value_set]
     for owner in of_kind(objects, "Deployment") + of_kind(objects, "StatefulSet"):
         for container in owner["spec"]["template"]["spec"]["containers"]:
@@ -92,7 +89,11 @@ def test_web_services_probe_health_for_liveness_and_ready_for_readiness(default_
             # Django must accept the probe's Host header.
             assert {"name": "Host", "value": "localhost"} in get["httpHeaders"]
         assert container["ports"] == [
-            {"name": "http", "containerPort": container["ports"][0]["containerPort"], "protocol": "TCP"}
+            {
+                "name": "http",
+                "containerPort": container["ports"][0]["containerPort"],
+                "protocol": "TCP",
+            }
         ]
 
 
@@ -111,13 +112,19 @@ def test_probe_host_is_allowed_by_django(rendered_sets):
 
 def test_web_commands_are_the_conventions_gunicorn_commands(default_objects):
     table = conventions_commands()
-    ports = {"user-service": 8001, "product-service": 8002, "order-service": 8003,
-             "integration-service": 8004}
+    ports = {
+        "user-service": 8001,
+        "product-service": 8002,
+        "order-service": 8003,
+        "integration-service": 8004,
+    }
     for component, module in WEB_COMPONENTS.items():
         deployment = by_name(default_objects, "Deployment", f"shop-ecommerce-{component}")
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
-        part = module if module != "integration_service" else next(
-            p for p in table if p.startswith("integration_service")
+        part = (
+            module
+            if module != "integration_service"
+            else next(p for p in table if p.startswith("integration_service"))
         )
         assert without_gunicorn_config(container["command"]) == shlex.split(table[part])
         assert container["command"][1:3] == ["-c", "/app/deploy/gunicorn.conf.py"]
@@ -165,7 +172,9 @@ def test_beat_is_one_replica_replaced_by_recreate(rendered_sets):
         schedule = container["command"][container["command"].index("--schedule") + 1]
         mounts = {m["mountPath"] for m in container["volumeMounts"]}
         assert schedule.rsplit("/", 1)[0] in mounts, "beat's schedule must be on a writable volume"
-        targets = [h["spec"]["scaleTargetRef"]["name"] for h in of_kind(objects, "HorizontalPodAutoscaler")]
+        targets = [
+            h["spec"]["scaleTargetRef"]["name"] for h in of_kind(objects, "HorizontalPodAutoscaler")
+        ]
         assert "shop-ecommerce-integration-beat" not in targets
 
 
@@ -200,7 +209,8 @@ def test_in_chart_stores_are_statefulsets_with_persistent_volumes(default_object
         )
         assert store["spec"]["serviceName"] == f"{name}-headless"
         by_name(default_objects, "Service", f"{name}-headless")
-        assert ":" in container["image"] and not container["image"].endswith(":latest")
+        assert ":" in container["image"]
+        assert not container["image"].endswith(":latest")
 
 
 def test_store_persistence_and_class_come_from_values():
@@ -217,7 +227,9 @@ def test_external_stores_replace_the_in_chart_ones(rendered_sets):
     objects, _ = rendered_sets["external-stores"]
     assert of_kind(objects, "StatefulSet") == []
     names = {s["metadata"]["name"] for s in of_kind(objects, "Service")}
-    assert not any(store in name for name in names for store in ("postgresql", "mongodb", "rabbitmq"))
+    assert not any(
+        store in name for name in names for store in ("postgresql", "mongodb", "rabbitmq")
+    )
     env_of = {}
     for component in WEB_COMPONENTS:
         deployment = by_name(objects, "Deployment", f"shop-ecommerce-{component}")
@@ -237,7 +249,11 @@ def test_external_stores_replace_the_in_chart_ones(rendered_sets):
 
 
 def test_each_store_is_switchable_on_its_own():
-    objects, _ = render({"mongodb": {"enabled": False}, "externalMongodb": {
-        "host": "mongo.example.internal", "password": "given"}})
+    objects, _ = render(
+        {
+            "mongodb": {"enabled": False},
+            "externalMongodb": {"host": "mongo.example.internal", "password": "given"},
+        }
+    )
     names = {s["metadata"]["name"] for s in of_kind(objects, "StatefulSet")}
     assert names == {"shop-ecommerce-postgresql", "shop-ecommerce-rabbitmq"}

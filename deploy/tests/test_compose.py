@@ -1,0 +1,165 @@
+"""deploy/docker-compose.yml: the whole system on a laptop, as locked down as the chart."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+import yaml
+from chart_support import DEPLOY, REPO, conventions_commands, without_gunicorn_config
+
+COMPOSE = DEPLOY / "docker-compose.yml"
+ENV_EXAMPLE = DEPLOY / ".env.example"
+WEB = {
+    "user-service": "user_service",
+    "product-service": "product_service",
+    "order-service": "order_service",
+    "integration-service": "integration_service",
+}
+STORE_OF = {
+    "user-service": "postgresql",
+    "product-service": "mongodb",
+    "order-service": "postgresql",
+    "integration-service": "postgresql",
+}
+SECRET_VARIABLE = re.compile(r"(PASSWORD|SECRET|SECRET_KEY|TOKENS?)$")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
+
+
+def _migrate(component: str) -> str:
+    return component.replace("-service", "-migrate")
+
+
+def test_compose_runs_every_part_of_the_system(services):
+    assert set(services) == {
+        *WEB,
+        "worker",
+        "beat",
+        "postgresql",
+        "mongodb",
+        "rabbitmq",
+        *(_migrate(c) for c in WEB),
+    }
+
+
+def test_every_long_running_service_has_a_healthcheck(services):
+    for name, service in services.items():
+        if name.endswith("-migrate"):
+            assert service["restart"] == "no"
+            continue
+        check = service["healthcheck"]
+        assert check["test"][0] in ("CMD", "CMD-SHELL"), name
+        assert check["retries"] >= 2
+
+
+def test_services_start_after_their_store_is_healthy_and_migrated(services):
+    for component, store in STORE_OF.items():
+        depends = services[component]["depends_on"]
+        assert depends[store] == {"condition": "service_healthy"}
+        assert depends[_migrate(component)] == {"condition": "service_completed_successfully"}
+        assert services[_migrate(component)]["depends_on"][store] == {
+            "condition": "service_healthy"
+        }
+    for broker_user in ("order-service", "integration-service", "worker", "beat"):
+        assert services[broker_user]["depends_on"]["rabbitmq"] == {"condition": "service_healthy"}
+    for part in ("worker", "beat"):
+        assert services[part]["depends_on"]["integration-migrate"] == {
+            "condition": "service_completed_successfully"
+        }
+
+
+def test_commands_are_those_of_the_conventions(services):
+    table = conventions_commands()
+    for component, module in WEB.items():
+        part = (
+            module
+            if module != "integration_service"
+            else next(p for p in table if p.startswith("integration_service"))
+        )
+        assert without_gunicorn_config(services[component]["command"]) == shlex.split(table[part])
+    worker = shlex.split(table["integration worker"])
+    assert services["worker"]["command"][: len(worker)] == worker
+    beat = shlex.split(table["scheduler"])
+    assert services["beat"]["command"][: len(beat)] == beat
+    for component in WEB:
+        script = services[_migrate(component)]["command"][2]
+        assert "python manage.py migrate --noinput" in script
+        assert script.rstrip().endswith("exec python manage.py ensure_admin")
+
+
+def test_images_are_built_from_the_repository_with_the_service_argument(services):
+    for component, module in WEB.items():
+        migrate = services[_migrate(component)]
+        assert migrate["build"] == {
+            "context": "..",
+            "dockerfile": "deploy/Dockerfile",
+            "args": {"SERVICE": module},
+        }
+        image = f"ecommerce/{component}:${{IMAGE_TAG:-1.0.0}}"
+        assert migrate["image"] == image
+        assert services[component]["image"] == image
+    assert services["worker"]["image"] == services["integration-service"]["image"]
+    assert services["beat"]["image"] == services["integration-service"]["image"]
+    assert (REPO / "deploy" / "Dockerfile").is_file()
+
+
+def test_application_containers_are_locked_down(services):
+    for name, service in services.items():
+        if name in ("postgresql", "mongodb", "rabbitmq"):
+            assert service["user"] == "999:999"
+        else:
+            assert service["user"] == "10001:10001", name
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in service["security_opt"], name
+        assert any(mount.startswith("/tmp") for mount in service["tmpfs"]), name
+
+
+def test_no_secret_is_written_in_the_compose_file(compose):
+    text = COMPOSE.read_text()
+    for name, service in compose["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            value = str(value)
+            if SECRET_VARIABLE.search(key):
+                assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", value), f"{name}: {key}"
+            if "://" in value and "@" in value:
+                assert re.search(r":\$\{[A-Z_]+_PASSWORD:\?[^}]+\}@", value), f"{name}: {key}"
+    assert not re.search(r"\$\{[A-Z_]*(PASSWORD|SECRET_KEY|TOKENS):-", text), (
+        "a secret with a default"
+    )
+
+
+def test_every_variable_the_compose_file_needs_is_in_env_example():
+    needed = set(re.findall(r"\$\{([A-Z_]+)(?::[?-][^}]*)?\}", COMPOSE.read_text()))
+    example = dict(
+        line.split("=", 1)
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert needed <= set(example), sorted(needed - set(example))
+    for key, value in example.items():
+        if SECRET_VARIABLE.search(key):
+            assert value == "change-me", f"{key} must not carry a real value"
+
+
+def test_the_real_env_file_is_never_committed():
+    ignore = (DEPLOY / ".gitignore").read_text().split()
+    assert ".env" in ignore
+
+
+def test_files_mounted_into_the_stores_exist(services):
+    for store in ("postgresql", "mongodb"):
+        for volume in services[store]["volumes"]:
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (DEPLOY / source).is_file(), source

@@ -1,0 +1,176 @@
+"""deploy/Dockerfile, read with Docker's own parser (the `dockerfile` package)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+from chart_support import (
+    REPO,
+    SERVICES,
+    conventions_commands,
+    of_kind,
+    render,
+    without_gunicorn_config,
+)
+from image_support import DOCKERFILE, context_files, ignored, resolve, stages
+
+PINNED_SLIM_PYTHON = re.compile(r"^python:3\.11\.\d+-slim-(bookworm|trixie)$")
+
+
+@pytest.fixture(params=SERVICES)
+def service(request) -> str:
+    return request.param
+
+
+def test_every_stage_uses_a_pinned_slim_python_311(service):
+    built = stages({"SERVICE": service})
+    assert [stage.name for stage in built] == ["builder", "runtime"]
+    for stage in built:
+        assert PINNED_SLIM_PYTHON.match(stage.base), stage.base
+    assert built[0].base == built[1].base
+
+
+def test_every_copied_file_exists_and_is_in_the_build_context(service):
+    for stage in stages({"SERVICE": service}):
+        for command in stage.commands:
+            if command.cmd not in ("COPY", "ADD"):
+                continue
+            assert command.cmd == "COPY", "ADD fetches and unpacks implicitly: use COPY"
+            if any(flag.startswith("--from=") for flag in command.flags):
+                source_stage = next(f for f in command.flags if f.startswith("--from="))[7:]
+                assert source_stage in {s.name for s in stages({"SERVICE": service})}
+                continue
+            for source in command.value[:-1]:
+                source = resolve(stage, source)
+                assert (REPO / source).exists(), f"COPY {source}: no such path in the repository"
+                assert context_files(source), f"COPY {source}: .dockerignore leaves nothing"
+
+
+def test_the_image_gets_the_code_it_runs_and_leaves_out_tests_and_local_state(service):
+    needed = [
+        f"{service}/manage.py",
+        f"{service}/{service}/wsgi.py",
+        f"{service}/{service}/settings.py",
+        "common/pyproject.toml",
+        "common/ecommerce_common/__init__.py",
+        "requirements/base.txt",
+        f"requirements/{service}.txt",
+        "deploy/gunicorn.conf.py",
+    ]
+    for path in needed:
+        assert (REPO / path).is_file(), path
+        assert not ignored(path), f"{path} is left out of the build context"
+    for path in (
+        f"{service}/var/state.sqlite3",
+        f"{service}/pytest.ini",
+        f"{service}/some_app/tests/test_views.py",
+        "common/tests/test_settings.py",
+        ".venv/bin/python",
+        ".git/HEAD",
+        "deploy/.env",
+        "deploy/helm/ecommerce/values.yaml",
+        "postman/collection.json",
+        f"{service}/app/__pycache__/x.cpython-311.pyc",
+    ):
+        assert ignored(path), f"{path} would be sent to the image build"
+
+
+def test_the_runtime_stage_has_no_compiler_and_no_dev_dependency(service):
+    builder, runtime = stages({"SERVICE": service})
+    builder_runs = " ".join(
+        resolve(builder, c.value[0]) for c in builder.commands if c.cmd == "RUN"
+    )
+    assert "pip wheel" in builder_runs
+    assert f"requirements/{service}.txt" in builder_runs
+    runtime_text = " ".join(" ".join(c.value) for c in runtime.commands)
+    for forbidden in (
+        "apt-get install",
+        "build-essential",
+        "gcc",
+        "pip install",
+        "dev.txt",
+        "local.txt",
+    ):
+        assert forbidden not in runtime_text
+    assert "dev.txt" not in builder_runs
+    assert "local.txt" not in builder_runs
+    copies_from_builder = [
+        c for c in runtime.commands if c.cmd == "COPY" and "--from=builder" in c.flags
+    ]
+    assert [c.value for c in copies_from_builder] == [("/opt/venv", "/opt/venv")]
+
+
+def test_service_requirements_are_exact_pins_without_dev_tools(service):
+    text = (REPO / "requirements" / f"{service}.txt").read_text()
+    lines = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    assert "-r base.txt" in lines
+    for line in lines:
+        if line.startswith("-r"):
+            assert line == "-r base.txt"
+            continue
+        assert re.match(r"^[A-Za-z0-9_.\-\[\]]+==[^=\s]+$", line), f"not an exact pin: {line}"
+        assert not line.lower().startswith(("pytest", "ruff", "factory", "helm", "kubernetes"))
+
+
+def test_the_final_user_is_the_fixed_non_root_uid_the_chart_runs_as(service):
+    runtime = stages({"SERVICE": service})[-1]
+    users = [c.value[0] for c in runtime.commands if c.cmd == "USER"]
+    assert users, "the runtime stage must switch to a non-root user"
+    uid, _, gid = users[-1].partition(":")
+    assert uid.isdigit()
+    assert int(uid) != 0
+    assert gid.isdigit()
+    assert int(gid) != 0
+    objects, _ = render({})
+    deployment = of_kind(objects, "Deployment")[0]
+    assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == int(uid)
+    assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsGroup"] == int(gid)
+
+
+def test_the_default_command_is_the_conventions_gunicorn_command(service):
+    runtime = stages({"SERVICE": service})[-1]
+    (cmd,) = [c for c in runtime.commands if c.cmd == "CMD"]
+    assert cmd.json, "CMD must be in exec form (signals reach the process)"
+    assert not [c for c in runtime.commands if c.cmd == "ENTRYPOINT"]
+    argv = list(cmd.value)
+    assert argv[:2] == ["sh", "-c"]
+    script = shlex.split(resolve(runtime, argv[2]))
+    assert script[0] == "exec", "the shell must hand over PID 1 to gunicorn"
+    expected = shlex.split(
+        conventions_commands()[
+            service
+            if service != "integration_service"
+            else "integration_service (web: health, ready, admin)"
+        ]
+    )
+    assert without_gunicorn_config(script[1:]) == expected
+    workdirs = [resolve(runtime, c.value[0]) for c in runtime.commands if c.cmd == "WORKDIR"]
+    assert workdirs[-1] == f"/app/{service}"
+
+
+def test_the_build_refuses_to_run_without_a_service():
+    builder = stages({})[0]
+    first_run = next(c for c in builder.commands if c.cmd == "RUN")
+    assert 'test -n "${SERVICE}"' in first_run.value[0]
+
+
+def test_dockerfile_parses_as_docker_would():
+    import dockerfile
+
+    commands = dockerfile.parse_file(str(DOCKERFILE))
+    assert {c.cmd for c in commands} <= {
+        "ARG",
+        "FROM",
+        "RUN",
+        "ENV",
+        "WORKDIR",
+        "COPY",
+        "USER",
+        "EXPOSE",
+        "CMD",
+        "LABEL",
+    }
