@@ -75,3 +75,9 @@ def test_user_changelist_redirects_a_non_staff_user_to_login():
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_user_password_change_page_loads_for_staff(staff_client):
+    user = UserFactory()
+
+    assert staff_client.get(f"{CHANGELIST}{user.pk}/password/").status_code == 200

@@ -632,3 +632,20 @@ def test_refresh_behind_a_trusted_proxy_is_throttled_per_forwarded_client(settin
     assert first.post(REFRESH, {"refresh": "x"}, format="json").status_code == 401
     assert first.post(REFRESH, {"refresh": "x"}, format="json").status_code == 429
     assert second.post(REFRESH, {"refresh": "x"}, format="json").status_code == 401
+
+
+def test_login_makes_a_fixed_number_of_queries(api_client, user, django_assert_num_queries):
+    # Two throttle counts, the user, then (in a transaction) clear failures, stamp
+    # last_login, record the refresh token.
+    with django_assert_num_queries(8):
+        assert login(api_client, user.email).status_code == 200
+
+
+def test_logout_with_a_refresh_token_already_revoked_is_accepted(api_client, user):
+    first, second = token_pair_issue(user=user), token_pair_issue(user=user)
+    bearer(first.access).post(LOGOUT, {"refresh": first.refresh}, format="json")
+
+    response = bearer(second.access).post(LOGOUT, {"refresh": first.refresh}, format="json")
+
+    assert response.status_code == 200
+    assert api_client.post(REFRESH, {"refresh": second.refresh}, format="json").status_code == 200
