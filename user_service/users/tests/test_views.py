@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.hashers import identify_hasher
 from rest_framework.test import APIClient
 
-from users.models import RevokedAccessToken, Role, User
+from users.models import RateLimitEvent, RevokedAccessToken, Role, User
 from users.services import token_pair_issue
 from users.tests.factories import DEFAULT_PASSWORD, AdminUserFactory, UserFactory
 from users.tests.helpers import (
@@ -649,3 +649,11 @@ def test_logout_with_a_refresh_token_already_revoked_is_accepted(api_client, use
 
     assert response.status_code == 200
     assert api_client.post(REFRESH, {"refresh": second.refresh}, format="json").status_code == 200
+
+
+def test_login_failures_do_not_store_what_was_typed_as_the_email(api_client):
+    login(api_client, "Hunter2-typed-in-the-wrong-box", "wrong-password")
+
+    keys = list(RateLimitEvent.objects.values_list("key", flat=True))
+    assert len(keys) == 2
+    assert not any("hunter2" in key.lower() for key in keys)
