@@ -277,14 +277,17 @@ pm.collectionVariables.set("{who}Id", body.user.id);
     )
 
 
-def login(who: str, *, email: str, password: str, token_var: str, refresh_var: str) -> dict:
+def login(
+    who: str, *, email: str, password: str, token_var: str, refresh_var: str, check: str = ""
+) -> dict:
     return request(
         f"Log in as the {who}",
         "POST",
         "userUrl",
         "/users/login",
         body={"email": email, "password": password},
-        test=status(200)
+        test=check
+        + status(200)
         + f"""
 const body = pm.response.json();
 pm.test("message, token (access) and refresh", () => {{
@@ -382,6 +385,9 @@ def users_folder() -> dict:
             password="{{adminPassword}}",
             token_var="adminToken",
             refresh_var="adminRefresh",
+            check="""
+pm.test("adminPassword is set in the environment (./manage_all.sh up prints it)", () => pm.expect(pm.environment.get("adminPassword") || pm.variables.get("adminPassword")).to.be.a("string").and.not.empty);
+""",
         ),
         request(
             "Me (the seller)",
@@ -1484,7 +1490,7 @@ pm.collectionVariables.set("oldEmail", "old-client-" + pm.collectionVariables.ge
             body={"email": "{{oldEmail}}", "password": "{{password}}"},
             test=status(200)
             + """
-pm.test("sets the userAuthToken cookie", () => pm.expect(pm.cookies.has("userAuthToken")).to.be.true);
+pm.test("sets the userAuthToken cookie to the access token", () => pm.expect(pm.cookies.get("userAuthToken")).to.eql(pm.response.json().token));
 """,
         ),
         request(
