@@ -45,6 +45,9 @@ def publish_envelope(envelope: dict[str, Any]) -> None:
         routing_key=QUEUE,
         task_id=envelope["eventId"],
         serializer="json",
+        # A broker that accepts the connection but never confirms must not hold the relay.
+        timeout=settings.OUTBOX_PUBLISH_TIMEOUT_SECONDS,
+        confirm_timeout=settings.OUTBOX_PUBLISH_TIMEOUT_SECONDS,
         headers={"event_type": envelope["type"], "order_id": envelope["orderId"]},
     )
 

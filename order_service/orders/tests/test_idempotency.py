@@ -1,11 +1,13 @@
 """Idempotency-Key on POST /orders: a replay answers the first answer and creates nothing."""
 
 import threading
+import uuid
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from orders.idempotency import request_hash
 from orders.models import IdempotencyKey, Order
 
 PRODUCT = "65a000000000000000000001"
@@ -121,3 +123,43 @@ def test_concurrent_requests_with_one_key_create_one_order(verify_server, catalo
     assert {r.json()["code"] for r in others} <= {"idempotency_key_in_use"}
     # Every losing request gave its reservation back: only the order's 2 units are held.
     assert catalogue.available(PRODUCT) == 3
+
+
+@pytest.mark.django_db
+def test_a_key_held_by_a_request_still_running_is_409_in_use(customer_client, catalogue):
+    from django.utils import timezone
+
+    IdempotencyKey.objects.create(
+        user_id="7",
+        key="key-1",
+        request_hash=request_hash(BODY),
+        claim_token=uuid.uuid4(),
+        claimed_at=timezone.now(),
+    )
+
+    response = create(customer_client)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_key_in_use"
+    assert catalogue.reserve_calls() == []
+
+
+@pytest.mark.django_db
+def test_a_key_abandoned_by_a_crashed_request_is_taken_over(customer_client, catalogue, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    IdempotencyKey.objects.create(
+        user_id="7",
+        key="key-1",
+        request_hash=request_hash(BODY),
+        claim_token=uuid.uuid4(),
+        claimed_at=timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_CLAIM_STALE_SECONDS + 1),
+    )
+
+    response = create(customer_client)
+
+    assert response.status_code == 201
+    record = IdempotencyKey.objects.get()
+    assert (record.response_status, str(record.order_id)) == (201, response.json()["id"])

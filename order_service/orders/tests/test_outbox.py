@@ -157,3 +157,22 @@ def test_a_relay_skips_rows_another_relay_has_locked(integration_queue, relay_af
     assert results == [0]
     assert outbox_publish_pending() == 1
     assert len(consume_all(integration_queue)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_is_created_while_the_broker_is_down_and_its_event_waits_for_the_sweep(
+    customer_client, product_server, integration_queue, broker_down_then_up
+):
+    product_server.add_product(PRODUCT, price="5.00", quantity=3)
+
+    response = customer_client.post(
+        "/orders", {"items": [{"productId": PRODUCT, "quantity": 1}]}, format="json"
+    )
+
+    assert response.status_code == 201
+    event = OutboxEvent.objects.get()
+    assert (event.event_type, event.state) == ("order.created", "pending")
+
+    broker_down_then_up()
+    assert outbox_publish_pending() == 1
+    assert [envelope_of(m)["eventId"] for m in consume_all(integration_queue)] == [str(event.id)]

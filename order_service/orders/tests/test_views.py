@@ -358,3 +358,31 @@ def test_order_total_is_exact_decimal_money(customer_client, product_server):
 
     assert Order.objects.get().total_amount == Decimal("0.30")
     assert response.json()["totalAmount"] == 0.3
+
+
+def test_order_create_answers_503_and_releases_when_the_reservation_does_not_match(
+    customer_client, catalogue, monkeypatch
+):
+    reserve = catalogue.reserve
+
+    def reserve_less(body):
+        status, answer = reserve(body)
+        answer = {**answer, "items": answer["items"][:1]}
+        return status, answer
+
+    monkeypatch.setattr(catalogue, "reserve", reserve_less)
+
+    response = customer_client.post(
+        "/orders",
+        {
+            "items": [
+                {"productId": PRODUCT, "quantity": 1},
+                {"productId": OTHER_PRODUCT, "quantity": 1},
+            ]
+        },
+        format="json",
+    )
+
+    assert response.status_code == 503
+    assert Order.objects.count() == 0
+    assert catalogue.available(PRODUCT) == 5
