@@ -1,6 +1,7 @@
 """Fixtures for product_service's tests: API clients acting as sellers, buyers and admins."""
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 SELLER_ID = "7"
@@ -12,9 +13,42 @@ def _client_for(token: str) -> APIClient:
     return APIClient(headers={"Authorization": f"Bearer {token}"})
 
 
+# Collections that migrations fill once and tests never change.
+KEPT_COLLECTIONS = frozenset({"django_migrations", "django_content_type", "auth_permission"})
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker):
+    """Create the test database (``test_<name>``) once and migrate it, for every run.
+
+    pytest-django sets up only databases that tests request through its ``db`` fixtures
+    or marker; these tests use ``_database`` below instead, so ask for it here.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
+        )
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0)
+
+
 @pytest.fixture(autouse=True)
-def _database(db):
-    """Every test here talks to the throwaway MongoDB database."""
+def _database(django_db_setup, django_db_blocker):
+    """Every test talks to the throwaway MongoDB database and starts with it empty.
+
+    MongoDB has no test transactions to roll back, and Django's flush (which re-runs
+    post_migrate) is slow; emptying the collections the tests write is enough.
+    """
+    with django_db_blocker.unblock():
+        assert connection.settings_dict["NAME"].startswith("test_")
+        yield
+        database = connection.database
+        for name in connection.introspection.table_names():
+            if name not in KEPT_COLLECTIONS and not name.startswith("system."):
+                database[name].delete_many({})
 
 
 @pytest.fixture
