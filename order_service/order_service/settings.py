@@ -7,6 +7,7 @@ from ecommerce_common.logging import logging_config
 from ecommerce_common.settings import env, required
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = BASE_DIR.parent
 SERVICE_NAME = "order_service"
 
 DEBUG = common.DEBUG
@@ -48,7 +49,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = REPO_DIR / "var" / "static" / SERVICE_NAME
 
 REST_FRAMEWORK = common.rest_framework(
     authentication=["ecommerce_common.user_auth.UserTokenAuthentication"]
@@ -86,6 +87,7 @@ IDEMPOTENCY_CLAIM_STALE_SECONDS = env.int("IDEMPOTENCY_CLAIM_STALE_SECONDS", def
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.SimulatedGateway")
 # What the simulated gateway does with a valid token: "normal", "fail" or "timeout" (tests).
 PAYMENT_SIMULATOR_MODE = env.str("PAYMENT_SIMULATOR_MODE", default="normal")
+PAYMENT_SIMULATOR_DELAY_SECONDS = env.float("PAYMENT_SIMULATOR_DELAY_SECONDS", default=0.0)
 # A payment attempt still "processing" after this long is treated as abandoned and may be retried
 # (safe: the gateway deduplicates charges by the order id).
 PAYMENT_ATTEMPT_STALE_SECONDS = env.int("PAYMENT_ATTEMPT_STALE_SECONDS", default=60)
