@@ -232,3 +232,26 @@ def test_images_follow_the_values(default_objects):
         images["shop-ecommerce-order-service"]
         == "registry.example.com/ecommerce/order-service@sha256:" + "a" * 64
     )
+
+
+@pytest.mark.parametrize(
+    ("values", "secure"),
+    [
+        ({}, "false"),
+        ({"ingress": {"host": "shop.example.com", "tls": {"enabled": True}}}, "true"),
+        ({"config": {"secureCookies": True}}, "true"),
+        (
+            {
+                "config": {"secureCookies": False},
+                "ingress": {"host": "shop.example.com", "tls": {"enabled": True}},
+            },
+            "false",
+        ),
+    ],
+)
+def test_cookies_are_secure_when_the_ingress_serves_https_unless_told(values, secure):
+    objects, _ = render(values)
+    data = by_name(objects, "ConfigMap", "shop-ecommerce-config")["data"]
+    assert data["AUTH_COOKIE_SECURE"] == secure
+    assert data["DJANGO_SECURE_COOKIES"] == secure
+    assert data["DJANGO_DEBUG"] == "false"

@@ -321,8 +321,9 @@ USER_SERVICE_URL: {{ include "ecommerce.serviceUrl" (dict "root" . "key" "userSe
 PRODUCT_SERVICE_URL: {{ include "ecommerce.serviceUrl" (dict "root" . "key" "productService") | quote }}
 ORDER_SERVICE_URL: {{ include "ecommerce.serviceUrl" (dict "root" . "key" "orderService") | quote }}
 TRUSTED_PROXY_COUNT: {{ .Values.config.trustedProxyCount | quote }}
-AUTH_COOKIE_SECURE: {{ .Values.config.secureCookies | quote }}
-DJANGO_SECURE_COOKIES: {{ .Values.config.secureCookies | quote }}
+{{- $secure := ternary .Values.ingress.tls.enabled .Values.config.secureCookies (kindIs "invalid" .Values.config.secureCookies) }}
+AUTH_COOKIE_SECURE: {{ $secure | quote }}
+DJANGO_SECURE_COOKIES: {{ $secure | quote }}
 PYTHONUNBUFFERED: "1"
 TMPDIR: /tmp
 HOME: /tmp
