@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from celery import Celery, bootsteps, signals
+from celery import Celery, bootsteps
+from celery.beat import PersistentScheduler
 
 from ecommerce_common.celery import install_request_id_propagation
 
@@ -59,8 +60,12 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 app.steps["consumer"].add(WorkerHeartbeat)
 
 
-@signals.beat_init.connect
-def _create_beat_dir(**_: Any) -> None:
-    from django.conf import settings
+class BeatScheduler(PersistentScheduler):
+    """The default persistent scheduler, creating the folder of its schedule file first.
 
-    Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
+    The folder is ``CELERY_BEAT_DIR``: a writable volume when the root filesystem is read-only.
+    """
+
+    def setup_schedule(self) -> None:
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()

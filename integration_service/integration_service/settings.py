@@ -130,6 +130,7 @@ EVENT_RETRY_JITTER = env.bool("EVENT_RETRY_JITTER", default=True)
 # Beat keeps its schedule state in a writable folder (the root filesystem may be read-only).
 CELERY_BEAT_DIR = Path(env.str("CELERY_BEAT_DIR", default=str(VAR_DIR)))
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_BEAT_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "integration_service.celery:BeatScheduler"
 RELAY_OUTBOX_INTERVAL_SECONDS = env.float("RELAY_OUTBOX_INTERVAL_SECONDS", default=5.0)
 EXPIRE_ORDERS_INTERVAL_SECONDS = env.float("EXPIRE_ORDERS_INTERVAL_SECONDS", default=30.0)
 EXPIRE_RESERVATIONS_INTERVAL_SECONDS = env.float(

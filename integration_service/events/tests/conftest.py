@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import kombu.pools
 import pytest
 from celery import Celery
 from kombu import Connection
@@ -98,6 +99,15 @@ class Broker:
         return self.message_count(DEAD_LETTER_QUEUE)
 
 
+def _reset_pool(app: Celery) -> None:
+    """Drop pooled connections, so the next publish connects to the broker now configured."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    kombu.pools.reset()
+
+
 @pytest.fixture
 def broker(broker_url: str, settings, monkeypatch) -> Iterator[Broker]:
     """The vhost, emptied, with every Celery app of this process pointed at it.
@@ -109,13 +119,13 @@ def broker(broker_url: str, settings, monkeypatch) -> Iterator[Broker]:
 
     monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
     settings.CELERY_BROKER_URL = broker_url
-    app.pool.force_close_all()
+    _reset_pool(app)
     helper = Broker(broker_url)
     assert helper.app.conf.broker_url == broker_url
     helper.declare_and_purge()
     yield helper
     helper.declare_and_purge()
-    app.pool.force_close_all()
+    _reset_pool(app)
 
 
 def _database_url() -> str:

@@ -26,9 +26,10 @@ class ProcessedEventFactory(factory.django.DjangoModelFactory):
         model = ProcessedEvent
 
     envelope = factory.SubFactory(EnvelopeFactory)
+    # .get: a malformed envelope (no type, no order id) is a valid row too.
     event_id = factory.LazyAttribute(lambda o: o.envelope["eventId"])
-    event_type = factory.LazyAttribute(lambda o: o.envelope["type"])
-    order_id = factory.LazyAttribute(lambda o: o.envelope["orderId"])
+    event_type = factory.LazyAttribute(lambda o: o.envelope.get("type", ""))
+    order_id = factory.LazyAttribute(lambda o: o.envelope.get("orderId", ""))
     outcome = Outcome.APPLIED
     result = "confirmed"
     attempts = 1

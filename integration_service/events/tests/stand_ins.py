@@ -212,7 +212,6 @@ class OrderStandIn(StandIn):
         self.orders: dict[str, str] = {}
         self.applied_events: set[str] = set()
         self.transitions: list[tuple[str, str, str]] = []
-        self.report_current_status = True
 
     def add(self, order_id: str, status: str = "paid") -> None:
         self.orders[order_id] = status
@@ -234,11 +233,10 @@ class OrderStandIn(StandIn):
         if event_id in self.applied_events:
             return 200, {"id": order_id, "status": current}
         if wanted not in self.TRANSITIONS.get(current, set()):
-            errors = {"currentStatus": current} if self.report_current_status else {}
             return 409, {
-                "message": f"cannot go from {current} to {wanted}",
+                "message": f"An order cannot go from {current} to {wanted}.",
                 "code": "illegal_transition",
-                "errors": errors,
+                "errors": {"status": current, "requested": wanted},
             }
         self.orders[order_id] = wanted
         self.applied_events.add(event_id)

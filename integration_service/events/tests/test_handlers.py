@@ -230,3 +230,16 @@ def test_an_event_the_worker_does_not_act_on_is_ignored(product_service, order_s
     assert result.outcome == Outcome.IGNORED
     assert product_service.calls == []
     assert order_service.calls == []
+
+
+def test_order_paid_releases_committed_stock_when_the_conflict_does_not_say_the_status(
+    product_service, order_service
+):
+    product_service.reserve("order-1")
+    order_service.add("order-1", "paid")
+    order_service.fail("/status", status=409, body={"code": "illegal_transition", "message": "no"})
+
+    result = order_event_handle(event=paid_event())
+
+    assert result.result == "order moved on; committed stock released"
+    assert product_service.reservations["order-1"] == "released"

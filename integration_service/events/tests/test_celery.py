@@ -1,0 +1,68 @@
+"""The Celery app's configuration and ``celery beat`` driving the periodic sweeps."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecommerce_common.events import DEAD_LETTER_EXCHANGE, QUEUE
+from ecommerce_common.testing.infra import Process
+from events.tests.conftest import SERVICE_DIR, wait_for
+
+
+def test_the_worker_is_configured_for_at_least_once_delivery():
+    from integration_service.celery import app
+
+    conf = app.conf
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.task_acks_on_failure_or_timeout is False
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.accept_content == ["json"]
+    assert conf.task_serializer == "json"
+    assert conf.task_soft_time_limit < conf.task_time_limit
+    work_queue = next(queue for queue in conf.task_queues if queue.name == QUEUE)
+    assert work_queue.durable is True
+    assert work_queue.queue_arguments["x-dead-letter-exchange"] == DEAD_LETTER_EXCHANGE
+
+
+def test_periodic_tasks_are_routed_to_the_work_queue():
+    from integration_service.celery import app
+
+    route = app.amqp.router.route({}, "integration.relay_outbox")
+
+    assert route["queue"].name == QUEUE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_schedules_the_sweeps_that_the_worker_runs(
+    start_worker, product_service, order_service, broker, tmp_path
+):
+    intervals = {
+        "RELAY_OUTBOX_INTERVAL_SECONDS": "0.5",
+        "EXPIRE_ORDERS_INTERVAL_SECONDS": "0.5",
+        "EXPIRE_RESERVATIONS_INTERVAL_SECONDS": "0.5",
+    }
+    start_worker(**intervals)
+    beat_dir = tmp_path / "beat"
+    beat = Process(
+        "beat",
+        [str(Path(sys.executable).with_name("celery")), "-A", "integration_service", "beat"],
+        env={
+            "CELERY_BROKER_URL": broker.url,
+            "CELERY_BEAT_DIR": str(beat_dir),
+            "PRODUCT_SERVICE_URL": product_service.url,
+            "ORDER_SERVICE_URL": order_service.url,
+            **intervals,
+        },
+        cwd=SERVICE_DIR,
+        log_dir=tmp_path,
+    ).start()
+    try:
+        order_service.wait_for_call("/internal/outbox/relay", count=2)
+        order_service.wait_for_call("/internal/orders/expire")
+        product_service.wait_for_call("/internal/reservations/expire")
+        wait_for(lambda: any(beat_dir.iterdir()), message="beat wrote no schedule file")
+    finally:
+        beat.stop()
+        print(beat.log_tail(40))
