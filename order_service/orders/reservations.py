@@ -33,17 +33,20 @@ class ReservedLine:
 
 
 @cache
-def _client(base_url: str, token: str, timeout: float) -> ServiceClient:
+def _client(base_url: str, token: str, timeout: float, retries: int) -> ServiceClient:
     return ServiceClient(
-        base_url, internal_token=token, connect_timeout=2.0, read_timeout=timeout, retries=1
+        base_url, internal_token=token, connect_timeout=2.0, read_timeout=timeout, retries=retries
     )
 
 
-def product_service() -> ServiceClient:
+def product_service(*, quick: bool = False) -> ServiceClient:
+    """The product_service client; ``quick`` for best-effort cleanup calls made while a
+    request is already failing (one short attempt, so the client is not kept waiting)."""
     return _client(
         settings.PRODUCT_SERVICE_URL,
         settings.INTERNAL_API_TOKENS[0],
-        settings.PRODUCT_SERVICE_TIMEOUT_SECONDS,
+        2.0 if quick else settings.PRODUCT_SERVICE_TIMEOUT_SECONDS,
+        0 if quick else 1,
     )
 
 
@@ -114,7 +117,7 @@ def reservation_create(
 def reservation_release_quietly(*, order_id: str) -> bool:
     """Release an order's reservation; best effort (an unreleased one expires by its TTL)."""
     try:
-        response = product_service().post(
+        response = product_service(quick=True).post(
             f"/internal/reservations/{order_id}/release", idempotent=True
         )
     except ServiceCallError:

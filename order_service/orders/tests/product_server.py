@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +37,7 @@ class ProductServer:
         self.reservations: dict[str, Reservation] = {}
         self.requests: list[tuple[str, str, dict | None]] = []
         self.fail_with: int | None = None  # answer every call with this status (e.g. 500)
+        self.delay = 0.0  # seconds to wait before handling each call (a slow product_service)
         self.lock = threading.Lock()
         server = self
 
@@ -46,6 +48,7 @@ class ProductServer:
                 server.requests.append(("POST", self.path, body))
                 if self.headers.get("X-Internal-Token") != server.internal_token:
                     return self.answer(401, {"code": "authentication_failed", "message": "no"})
+                time.sleep(server.delay)
                 if server.fail_with is not None:
                     return self.answer(server.fail_with, {"code": "error", "message": "failing"})
                 with server.lock:

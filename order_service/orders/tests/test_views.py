@@ -386,3 +386,26 @@ def test_order_create_answers_503_and_releases_when_the_reservation_does_not_mat
     assert response.status_code == 503
     assert Order.objects.count() == 0
     assert catalogue.available(PRODUCT) == 5
+
+
+def test_order_create_gives_up_on_a_hanging_product_service_and_releases_the_stock(
+    customer_client, catalogue, settings
+):
+    import time
+
+    settings.PRODUCT_SERVICE_TIMEOUT_SECONDS = 0.3
+    catalogue.delay = 1.0
+
+    started = time.monotonic()
+    response = customer_client.post(
+        "/orders", {"items": [{"productId": PRODUCT, "quantity": 2}]}, format="json"
+    )
+
+    assert response.status_code == 503
+    assert time.monotonic() - started < 5
+    assert Order.objects.count() == 0
+    catalogue.delay = 0
+    deadline = time.monotonic() + 3
+    while catalogue.available(PRODUCT) != 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert catalogue.available(PRODUCT) == 5
