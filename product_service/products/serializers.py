@@ -74,10 +74,21 @@ class TagsField(serializers.Field):
         return list(value or [])
 
 
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not accept (e.g. ``seller``) instead of silently ignoring them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
 # --- products -----------------------------------------------------------------------------------
 
 
-class ProductInputSerializer(serializers.Serializer):
+class ProductInputSerializer(StrictSerializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(allow_blank=True, required=False, default="")
     price = serializers.DecimalField(
@@ -181,7 +192,7 @@ def parse_legacy_filter(raw: str | None) -> dict[str, Any]:
 # --- reviews ------------------------------------------------------------------------------------
 
 
-class ReviewInputSerializer(serializers.Serializer):
+class ReviewInputSerializer(StrictSerializer):
     rating = StrictIntegerField(min_value=MIN_RATING, max_value=MAX_RATING)
     title = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
     description = serializers.CharField(

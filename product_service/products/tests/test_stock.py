@@ -266,3 +266,29 @@ def test_stock_adds_up_through_every_operation():
         assert quantity + reserved + sold == 20
         assert min(quantity, reserved, sold) >= 0
     assert [stock_of(p) for p in products] == [(20, 0, 0), (20, 0, 0), (18, 0, 2)]
+
+
+def test_reservation_release_while_pending_wins_and_the_stock_comes_back():
+    product = ProductFactory(quantity=10)
+    reserve("order-1", (product, 2))
+    # A release that lands while the reservation is still being made (state pending).
+    Reservation.objects.filter(order_id="order-1").update(state=ReservationState.PENDING)
+
+    released = stock.reservation_release(order_id="order-1")
+
+    assert released.state == ReservationState.RELEASED
+    assert stock_of(product) == (10, 0, 0)
+    with pytest.raises(ReservationNotActive):
+        stock.reservation_commit(order_id="order-1")
+
+
+def test_reservation_commit_finishes_a_commit_interrupted_before_moving_stock():
+    product = ProductFactory(quantity=10)
+    reserve("order-1", (product, 2))
+    # As if the process died right after recording the commit.
+    Reservation.objects.filter(order_id="order-1").update(state=ReservationState.COMMITTED)
+    assert stock_of(product) == (8, 2, 0)
+
+    stock.reservation_commit(order_id="order-1")
+
+    assert stock_of(product) == (8, 0, 2)

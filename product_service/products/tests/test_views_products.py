@@ -444,3 +444,40 @@ def test_product_patch_rejects_bad_values(seller_client):
 
     assert response.status_code == 400
     assert "category" in response.json()["errors"]
+
+
+def test_product_create_refuses_a_seller_or_stock_given_in_the_body(seller_client):
+    body = {**VALID_BODY, "seller": "999", "reserved": 50, "rating": 5}
+
+    response = seller_client.post("/product/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "rating": ["Unknown field."],
+        "reserved": ["Unknown field."],
+        "seller": ["Unknown field."],
+    }
+    assert not Product.objects.exists()
+
+
+def test_product_patch_refuses_to_change_the_seller(seller_client):
+    product = ProductFactory(seller=SELLER_ID)
+
+    response = seller_client.patch(f"/product/{product.pk}", {"seller": "8"}, format="json")
+
+    assert response.status_code == 400
+    product.refresh_from_db()
+    assert product.seller == SELLER_ID
+
+
+def test_product_list_reads_a_page_in_two_queries_however_many_products(
+    api_client, django_assert_max_num_queries
+):
+    for _ in range(25):
+        ProductFactory()
+
+    with django_assert_max_num_queries(2) as captured:
+        response = api_client.get("/product/", {"pageSize": 20})
+
+    assert len(response.json()["results"]) == 20
+    assert len(captured.captured_queries) == 2
