@@ -71,6 +71,14 @@ SCALED_WITH_TLS: dict[str, Any] = {
         "host": "shop.example.com",
         "className": "nginx",
         "tls": {"enabled": True, "secretName": "shop-example-com-tls"},
+        "docs": {
+            "enabled": True,
+            "hosts": {
+                "userService": "docs-users.shop.example.com",
+                "productService": "docs-products.shop.example.com",
+                "orderService": "docs-orders.shop.example.com",
+            },
+        },
     },
     **{
         key: {

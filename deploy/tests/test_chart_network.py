@@ -44,6 +44,31 @@ def test_ingress_routes_the_public_prefixes_to_their_services(default_objects):
     assert "tls" not in ingress["spec"]
 
 
+def test_api_docs_are_served_on_a_host_per_service_and_only_under_api(rendered_sets):
+    objects, _ = rendered_sets["autoscaling-and-tls"]
+    docs = by_name(objects, "Ingress", "shop-ecommerce-docs")
+    routes = {
+        rule["host"]: [(p["path"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]]
+        for rule in docs["spec"]["rules"]
+    }
+    assert routes == {
+        "docs-users.shop.example.com": [("/api/", "shop-ecommerce-user-service")],
+        "docs-products.shop.example.com": [("/api/", "shop-ecommerce-product-service")],
+        "docs-orders.shop.example.com": [("/api/", "shop-ecommerce-order-service")],
+    }
+    assert docs["spec"]["tls"][0]["hosts"] == list(routes)
+    allowed = by_name(objects, "ConfigMap", "shop-ecommerce-config")["data"]["DJANGO_ALLOWED_HOSTS"]
+    assert set(routes) <= set(allowed.split(","))
+
+
+def test_the_docs_ingress_is_off_by_default_and_needs_a_host(default_objects):
+    assert [i["metadata"]["name"] for i in of_kind(default_objects, "Ingress")] == [
+        "shop-ecommerce"
+    ]
+    with pytest.raises(helm_python.HelmRenderError, match=r"ingress\.docs\.enabled needs"):
+        render({"ingress": {"docs": {"enabled": True}}})
+
+
 def test_ingress_host_class_and_tls_come_from_values(rendered_sets):
     objects, _ = rendered_sets["autoscaling-and-tls"]
     ingress = by_name(objects, "Ingress", "shop-ecommerce")

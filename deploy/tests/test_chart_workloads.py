@@ -213,6 +213,30 @@ def test_in_chart_stores_are_statefulsets_with_persistent_volumes(default_object
         assert not container["image"].endswith(":latest")
 
 
+def test_postgresql_runs_its_init_script_as_a_program(default_objects):
+    store = by_name(default_objects, "StatefulSet", "shop-ecommerce-postgresql")
+    volumes = {v["name"]: v for v in store["spec"]["template"]["spec"]["volumes"]}
+    # Sourced (not executed), a non-executable script would run inside the entrypoint's shell.
+    assert volumes["init"]["configMap"]["defaultMode"] == 0o555
+    config = by_name(default_objects, "ConfigMap", "shop-ecommerce-postgresql-init")
+    (script,) = config["data"].values()
+    assert script.startswith("#!/bin/bash")
+    for variable in ("USERS_DB_PASSWORD", "ORDERS_DB_PASSWORD", "INTEGRATION_DB_PASSWORD"):
+        assert f'"${variable}"' in script
+    env = {e["name"] for e in store["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert {"USERS_DB_PASSWORD", "ORDERS_DB_NAME", "INTEGRATION_DB_USER"} <= env
+
+
+def test_pods_roll_when_their_settings_or_secrets_change(default_objects):
+    changed, _ = render({"config": {"logLevel": "DEBUG"}, "admin": {"password": "another-one"}})
+    for deployment in of_kind(default_objects, "Deployment"):
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        after = by_name(changed, "Deployment", deployment["metadata"]["name"])
+        after_annotations = after["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["checksum/config"] != after_annotations["checksum/config"]
+        assert annotations["checksum/secret"] != after_annotations["checksum/secret"]
+
+
 def test_store_persistence_and_class_come_from_values():
     objects, _ = render(
         {"postgresql": {"persistence": {"size": "20Gi", "storageClass": "fast-ssd"}}}

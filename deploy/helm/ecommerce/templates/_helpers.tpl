@@ -137,6 +137,11 @@ integrationService:
 {{- if and .Values.ingress.enabled .Values.ingress.host -}}
 {{- $hosts = append $hosts .Values.ingress.host -}}
 {{- end -}}
+{{- if .Values.ingress.docs.enabled -}}
+{{- range $key, $host := .Values.ingress.docs.hosts -}}
+{{- if $host }}{{ $hosts = append $hosts $host }}{{ end -}}
+{{- end -}}
+{{- end -}}
 {{- range $key, $svc := fromYaml (include "ecommerce.services" .) -}}
 {{- $name := include "ecommerce.componentName" (dict "root" $ "component" $svc.component) -}}
 {{- $hosts = concat $hosts (list $name (printf "%s.%s" $name $.Release.Namespace) (printf "%s.%s.svc" $name $.Release.Namespace) (printf "%s.%s.svc.%s" $name $.Release.Namespace $.Values.clusterDomain)) -}}
@@ -293,8 +298,8 @@ The init container that holds a pod back until its database schema is migrated
     - sh
     - -c
     - |
-      until python manage.py migrate --check >/dev/null 2>&1; do
-        echo "waiting for the {{ $svc.module }} migrations (the migration Job applies them)"
+      until out=$(python manage.py migrate --check 2>&1); do
+        echo "waiting for the {{ $svc.module }} migrations (applied by the migration Job): $(printf '%s' "$out" | tail -n 1)"
         sleep 5
       done
   envFrom:
