@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from ecommerce_common.events import ORDER_EVENT_TASK
-from ecommerce_common.request_id import get_request_id
 from events import periodic
 from events.envelopes import MalformedEnvelope, envelope_parse
 from events.models import Outcome
@@ -48,7 +47,9 @@ def retry_countdown(*, retries: int) -> float:
 
 
 def _log(message: str, *, level: int = logging.INFO, **fields: Any) -> None:
-    logger.log(level, message, extra={"requestId": get_request_id(), **fields})
+    # The request id (restored from the message by install_request_id_propagation, kept
+    # across retries) is added to every record by the logging filter as ``request_id``.
+    logger.log(level, message, extra=fields)
 
 
 @shared_task(bind=True, name=ORDER_EVENT_TASK, max_retries=None)

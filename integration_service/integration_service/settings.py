@@ -47,6 +47,11 @@ WSGI_APPLICATION = "integration_service.wsgi.application"
 APPEND_SLASH = False
 
 DATABASES = {"default": common.database(dev_default=f"sqlite:///{VAR_DIR / 'integration.sqlite3'}")}
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if _SQLITE:
+    # Local mode: an event is handled inside a transaction; take the write lock up front so
+    # two of them queue up instead of deadlocking on SQLite's lock upgrade.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -114,11 +119,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # A task that fails unexpectedly is rejected (so dead-lettered), never acknowledged and lost.
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=1 if _SQLITE else 2)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
+# Above the worst case of one event: three calls, each with its in-call retry, at the read timeout.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 
 # Retries of an order event on transient failures: exponential backoff with full jitter,
 # countdown = random(0, min(max, factor * 2**retry)); after the last one it is dead-lettered.
