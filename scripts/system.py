@@ -155,6 +155,8 @@ class System:
             "HOST": "127.0.0.1",
             "PORT": str(settings.ports[service]),
             "PYTHONUNBUFFERED": "1",
+            # The local system is plain http on 127.0.0.1: a Secure cookie would never be sent back.
+            "AUTH_COOKIE_SECURE": "false",
         }
         if service in RELATIONAL:
             env["DATABASE_URL"] = self.database_url(service)
