@@ -114,7 +114,10 @@ def render(results: dict, *, complete: bool) -> str:
             f"{options.get('buyers', '?')} pre-registered buyers whose tokens were fetched "
             f"before the run, over {options.get('order_products', '?')} products with ample "
             "stock. After the run the worker needed "
-            f"{_seconds(orders.get('drain_seconds'))} to confirm the backlog of paid orders.\n"
+            f"{_seconds(orders.get('drain_seconds'))} more to confirm the backlog of paid orders "
+            f"and {_seconds(orders.get('caught_up_seconds'))} to handle every event published "
+            "(each order publishes three: `order.created` and `order.confirmed`, which the "
+            "worker only records, and `order.paid`).\n"
         )
 
     if latency:
@@ -158,6 +161,18 @@ def render(results: dict, *, complete: bool) -> str:
                 f"| {run['paid_orders_per_second']} | {run['wall_seconds_from_launch']} "
                 f"| `{run['final_statuses']}` |"
             )
+        add(
+            "\nMean handling time of one event inside the task (event log: received → "
+            "completed), by type: "
+            + "; ".join(
+                f"{run['workers']} process(es): "
+                + ", ".join(
+                    f"{kind} {ms} ms" for kind, ms in run.get("handling_ms_by_type", {}).items()
+                )
+                for run in worker["runs"]
+            )
+            + "."
+        )
         runs = worker["runs"]
         if len(runs) == 2 and runs[0]["events_per_second"] and runs[1]["events_per_second"]:
             add(
@@ -239,6 +254,13 @@ def render(results: dict, *, complete: bool) -> str:
                 if value >= 0.01
             )
             add(f"\nCPU cores used during the run (each part's process tree): {parts}.")
+        boots = stats.get("worker_boots")
+        if boots:
+            text = ", ".join(f"{part} {count}" for part, count in sorted(boots.items()))
+            add(
+                "\ngunicorn workers booted during the window (a worker is replaced after "
+                f"`max_requests` = 2000 ± 200 requests): {text}."
+            )
         if stats.get("failures"):
             add("\nErrors:\n")
             for failure in stats["failures"][:10]:

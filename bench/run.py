@@ -256,15 +256,22 @@ class Bench:
 
     # --- where the CPU went ---
 
-    def verify_calls(self) -> int | None:
-        """``/internal/verify`` calls user_service has answered so far (its access log)."""
-        if self.system is None:
-            return None
-        log = self.system.processes["user_service"].log_path
-        try:
-            return log.read_text(errors="replace").count("/internal/verify")
-        except OSError:
-            return None
+    def log_counts(self) -> dict[str, int]:
+        """Counts so far, from the logs: ``/internal/verify`` calls user_service answered (its
+        access log) and gunicorn workers booted per service (``max_requests`` recycling)."""
+        counts: dict[str, int] = {}
+        processes = dict(self.system.processes) if self.system is not None else {}
+        if self.ceiling is not None:
+            processes["ceiling"] = self.ceiling
+        for name, process in processes.items():
+            try:
+                text = process.log_path.read_text(errors="replace")
+            except OSError:
+                continue
+            if name == "user_service":
+                counts["verify"] = text.count("/internal/verify")
+            counts[f"boots:{name}"] = text.count("Booting worker with pid")
+        return counts
 
     def profile_pids(self, part: str) -> list[int]:
         assert self.system is not None
@@ -329,7 +336,12 @@ class Bench:
             for pid in pids:
                 with contextlib.suppress(psutil.Error):
                     root = psutil.Process(pid)
-                    for proc in [root, *root.children(recursive=True)]:
+                    # The root's reaped children count too: gunicorn replaces its workers
+                    # (max_requests), and a replaced worker's CPU time is its master's now.
+                    times = root.cpu_times()
+                    total += times.user + times.system + times.children_user
+                    total += times.children_system
+                    for proc in root.children(recursive=True):
                         with contextlib.suppress(psutil.Error):
                             times = proc.cpu_times()
                             total += times.user + times.system
@@ -366,6 +378,27 @@ class Bench:
                 (order_ids,),
             )
         return Counter(dict(rows))
+
+    def events_pending(self) -> int:
+        """Events order_service has written to its outbox that the worker has not finished."""
+        written = self.query("orders", "SELECT count(*) FROM orders_outboxevent")[0][0]
+        handled = self.query(
+            "integration",
+            "SELECT count(*) FROM events_processedevent WHERE outcome IN ('applied', 'ignored', "
+            "'dead')",
+        )[0][0]
+        return max(0, written - handled)
+
+    def wait_until_caught_up(self, timeout: float) -> float | None:
+        """Seconds until the worker has handled every event published so far (its queue is
+        empty: the ignored ``order.created``/``order.confirmed`` events too, which otherwise
+        sit in front of the next scenario's events)."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.events_pending() == 0:
+                return time.monotonic() - started
+            time.sleep(0.25)
+        return None
 
     def wait_until_no_paid(self, order_ids: list[str] | None, timeout: float) -> float | None:
         """Seconds until none of the orders is left in ``paid`` (the worker caught up)."""
@@ -548,12 +581,12 @@ class Bench:
             # CPU used by each part during the measured window (locust's start-up excluded).
             settle = min(3.0, duration / 4)
             time.sleep(settle)
-            verify_before = self.verify_calls()
+            logs_before = self.log_counts()
             cpu_before, clock_before = self.cpu_snapshot(), time.monotonic()
             recorders = self.start_profiles(name, profile, int(duration - settle - 1))
             time.sleep(max(0.0, duration - settle - 1))
             cpu_after, clock_after = self.cpu_snapshot(), time.monotonic()
-            verify_after = self.verify_calls()
+            logs_after = self.log_counts()
             code = self.locust.wait(timeout=duration + 120)
         self.locust = None
         profiles = self.finish_profiles(recorders)
@@ -567,8 +600,14 @@ class Bench:
         window = clock_after - clock_before
         if profiles:
             stats["profiles"] = profiles
-        if verify_before is not None and verify_after is not None:
-            stats["verify_calls_per_second"] = round((verify_after - verify_before) / window, 1)
+        if "verify" in logs_after:
+            calls = logs_after["verify"] - logs_before.get("verify", 0)
+            stats["verify_calls_per_second"] = round(calls / window, 1)
+        stats["worker_boots"] = {
+            key.split(":", 1)[1]: logs_after[key] - logs_before.get(key, 0)
+            for key in logs_after
+            if key.startswith("boots:") and logs_after[key] - logs_before.get(key, 0)
+        }
         stats["cpu_cores"] = {
             part: round((cpu_after[part] - cpu_before.get(part, 0.0)) / window, 2)
             for part in cpu_after
@@ -607,9 +646,17 @@ class Bench:
         paid = pay["requests"] - pay["failures"]
         stats["orders_per_second"] = paid / stats["elapsed"] if stats["elapsed"] else 0.0
         if drain:
-            drained = self.wait_until_no_paid(None, timeout=self.args.drain_timeout)
-            stats["drain_seconds"] = drained
-            say(f"{name}: worker backlog drained in {_seconds(drained)}")
+            confirmed = self.wait_until_no_paid(None, timeout=self.args.drain_timeout)
+            stats["drain_seconds"] = confirmed
+            caught_up = self.wait_until_caught_up(timeout=self.args.drain_timeout)
+            stats["caught_up_seconds"] = (
+                None if confirmed is None or caught_up is None else confirmed + caught_up
+            )
+            say(
+                f"{name}: after the run the worker confirmed the backlog of paid orders in "
+                f"{_seconds(confirmed)} and had handled every event in "
+                f"{_seconds(stats['caught_up_seconds'])}"
+            )
         return stats
 
     def scenario_orders(self) -> None:
@@ -692,6 +739,7 @@ class Bench:
         """Paid orders queued with no worker running, then drained by ``workers`` processes."""
         assert self.system is not None
         system = self.system
+        self.wait_until_caught_up(timeout=self.args.drain_timeout)
         for name in [name for name in system.processes if "worker" in name]:
             system.processes.pop(name).stop()
         count = self.args.worker_orders
@@ -725,11 +773,14 @@ class Bench:
         profiles = self.finish_profiles(recorders, early=True)
         rows = self.query(
             "integration",
-            "SELECT event_type, count(*), min(received_at), max(completed_at) "
+            "SELECT event_type, count(*), min(received_at), max(completed_at), "
+            "avg(extract(epoch FROM completed_at - received_at)) "
             "FROM events_processedevent WHERE received_at >= %s GROUP BY event_type",
             (since,),
         )
         events = {row[0]: row[1] for row in rows}
+        # Received → completed for one event: its handling time inside the task.
+        handling_ms = {row[0]: round(float(row[4]) * 1000, 1) for row in rows if row[4] is not None}
         first = min((row[2] for row in rows), default=None)
         last = max((row[3] for row in rows if row[3] is not None), default=None)
         window = (last - first).total_seconds() if first and last else None
@@ -741,6 +792,7 @@ class Bench:
             "drained": drained is not None,
             "wall_seconds_from_launch": round(wall, 2),
             "events_by_type": events,
+            "handling_ms_by_type": handling_ms,
             "events_handled": handled,
             "window_seconds": round(window, 3) if window else None,
             "events_per_second": round(handled / window, 1) if window else None,
@@ -882,7 +934,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stock", type=int, default=1_000_000, help="units of each stocked one")
     parser.add_argument("--buyers", type=int, default=64, help="pre-registered buyers (64)")
     parser.add_argument(
-        "--worker-orders", type=int, default=400, help="paid orders queued per worker run (400)"
+        "--worker-orders", type=int, default=200, help="paid orders queued per worker run (200)"
     )
     parser.add_argument("--drain-timeout", type=float, default=300, help="seconds (300)")
     parser.add_argument("--log-level", default="INFO", help="the services' LOG_LEVEL (INFO)")
