@@ -10,7 +10,13 @@ from chart_support import CHART, KUBERNETES_VERSION, VALUE_SETS, of_kind, render
 
 @pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
 def test_chart_lints_without_warnings(value_set):
-    report = helm_python.lint(str(CHART), VALUE_SETS[value_set], strict=True, namespace="shop-prod")
+    report = helm_python.lint(
+        str(CHART),
+        VALUE_SETS[value_set],
+        strict=True,
+        namespace="shop-prod",
+        kube_version=f"v{KUBERNETES_VERSION}",
+    )
     problems = [m for m in report["messages"] if m["severity"] >= 2]
     assert report["errors"] == []
     assert problems == []

@@ -255,3 +255,17 @@ def test_cookies_are_secure_when_the_ingress_serves_https_unless_told(values, se
     assert data["AUTH_COOKIE_SECURE"] == secure
     assert data["DJANGO_SECURE_COOKIES"] == secure
     assert data["DJANGO_DEBUG"] == "false"
+
+
+@pytest.mark.parametrize(
+    ("values", "count"),
+    [
+        ({}, "1"),
+        ({"ingress": {"enabled": False}}, "0"),
+        ({"config": {"trustedProxyCount": 2}}, "2"),
+    ],
+)
+def test_trusted_proxies_follow_the_ingress_unless_told(values, count):
+    objects, _ = render(values)
+    data = by_name(objects, "ConfigMap", "shop-ecommerce-config")["data"]
+    assert data["TRUSTED_PROXY_COUNT"] == count

@@ -64,27 +64,23 @@ userService:
   store: postgresql
   database: users
   broker: false
-  publicPrefixes: true
 productService:
   component: product-service
   module: product_service
   store: mongodb
   broker: false
-  publicPrefixes: true
 orderService:
   component: order-service
   module: order_service
   store: postgresql
   database: orders
   broker: true
-  publicPrefixes: true
 integrationService:
   component: integration-service
   module: integration_service
   store: postgresql
   database: integration
   broker: true
-  publicPrefixes: false
 {{- end -}}
 
 {{/* The image reference of one service (dict "root" $ "image" .Values.xService.image). */}}
@@ -325,7 +321,7 @@ WEB_CONCURRENCY: {{ .Values.config.webConcurrency | quote }}
 USER_SERVICE_URL: {{ include "ecommerce.serviceUrl" (dict "root" . "key" "userService") | quote }}
 PRODUCT_SERVICE_URL: {{ include "ecommerce.serviceUrl" (dict "root" . "key" "productService") | quote }}
 ORDER_SERVICE_URL: {{ include "ecommerce.serviceUrl" (dict "root" . "key" "orderService") | quote }}
-TRUSTED_PROXY_COUNT: {{ .Values.config.trustedProxyCount | quote }}
+TRUSTED_PROXY_COUNT: {{ ternary (ternary 1 0 .Values.ingress.enabled) .Values.config.trustedProxyCount (kindIs "invalid" .Values.config.trustedProxyCount) | quote }}
 {{- $secure := ternary .Values.ingress.tls.enabled .Values.config.secureCookies (kindIs "invalid" .Values.config.secureCookies) }}
 AUTH_COOKIE_SECURE: {{ $secure | quote }}
 DJANGO_SECURE_COOKIES: {{ $secure | quote }}
