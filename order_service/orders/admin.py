@@ -27,7 +27,7 @@ class OrderItemInline(ReadOnlyInline):
 
 class StatusHistoryInline(ReadOnlyInline):
     model = StatusHistory
-    fields = ["created_at", "from_status", "to_status", "reason", "event_id"]
+    fields = ["created_at", "from_status", "to_status", "reason", "event_id", "published_event"]
     readonly_fields = ["created_at"]
 
 

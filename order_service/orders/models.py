@@ -81,6 +81,14 @@ class StatusHistory(models.Model):
     # of the same event to the same status is recognised by it and changes nothing.
     # NULL (not "") for "no event", so the partial unique constraint skips those rows.
     event_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+    # The event this change published (through the outbox).
+    published_event = models.OneToOneField(
+        "OutboxEvent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="status_change",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -142,11 +142,12 @@ class StatusHistorySerializer(serializers.ModelSerializer):
     to = serializers.CharField(source="to_status")
     reason = serializers.CharField()
     eventId = serializers.CharField(source="event_id", allow_null=True)
+    publishedEventId = serializers.UUIDField(source="published_event_id", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
 
     class Meta:
         model = StatusHistory
-        fields = ["to", "reason", "eventId", "createdAt"]
+        fields = ["to", "reason", "eventId", "publishedEventId", "createdAt"]
 
     def get_fields(self) -> dict:
         fields = super().get_fields()

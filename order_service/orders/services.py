@@ -130,13 +130,17 @@ def _order_store(
         for line in reserved
     )
     reason = "order created"
-    StatusHistory.objects.create(
-        order=order, from_status="", to_status=INITIAL_STATUS, reason=reason
-    )
-    outbox_event_add(
+    published = outbox_event_add(
         order=order,
         event_type=EVENT_FOR_STATUS[INITIAL_STATUS],
         data=order_event_data(order=order, previous_status=None, reason=reason, items=items),
+    )
+    StatusHistory.objects.create(
+        order=order,
+        from_status="",
+        to_status=INITIAL_STATUS,
+        reason=reason,
+        published_event=published,
     )
     return order
 
@@ -162,16 +166,21 @@ def order_status_apply(
         raise IllegalTransition(source=current or source, target=to_status)
     order.status = to_status
     order.updated_at = now
-    StatusHistory.objects.create(
-        order=order, from_status=source, to_status=to_status, reason=reason, event_id=event_id
-    )
-    if to_status in REFUND_ON:
-        payment_refund_schedule(order_id=order.pk)
-    outbox_event_add(
+    published = outbox_event_add(
         order=order,
         event_type=EVENT_FOR_STATUS[to_status],
         data=order_event_data(order=order, previous_status=source, reason=reason),
     )
+    StatusHistory.objects.create(
+        order=order,
+        from_status=source,
+        to_status=to_status,
+        reason=reason,
+        event_id=event_id,
+        published_event=published,
+    )
+    if to_status in REFUND_ON:
+        payment_refund_schedule(order_id=order.pk)
     logger.info(
         "order status changed",
         extra={

@@ -64,6 +64,7 @@ def test_order_create_writes_history_and_an_order_created_outbox_event(customer_
     assert event.state == "pending"
     assert event.envelope["orderId"] == str(order.id)
     assert event.envelope["data"]["items"][0]["productId"] == PRODUCT
+    assert history.published_event == event
 
 
 def test_order_create_accepts_the_old_single_product_body(customer_client, catalogue):
@@ -318,6 +319,15 @@ def test_order_cancel_before_payment_cancels_and_writes_the_event(customer_clien
     history = StatusHistory.objects.filter(order=order).last()
     assert (history.from_status, history.to_status) == ("payment_pending", "cancelled")
     assert history.reason == "cancelled by the customer"
+    status = customer_client.get(f"/orders/{order.id}/status").json()
+    assert status["history"][-1] == {
+        "from": "payment_pending",
+        "to": "cancelled",
+        "reason": "cancelled by the customer",
+        "eventId": None,
+        "publishedEventId": str(OutboxEvent.objects.get(order=order).id),
+        "createdAt": status["orderStatus"]["createdAt"],
+    }
 
 
 def test_order_cancel_after_confirmation_is_409_and_changes_nothing(customer_client):
