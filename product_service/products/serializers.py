@@ -152,6 +152,17 @@ class ProductListQuerySerializer(serializers.Serializer):
 LEGACY_FILTER_KEYS = frozenset({"category", "title", "id"})
 
 
+def _is_plain_text(value: object) -> bool:
+    """A string MongoDB can store as given: short, no NUL, no lone surrogates."""
+    if not isinstance(value, str) or len(value) > 200 or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_legacy_filter(raw: str | None) -> dict[str, Any]:
     """The old ``?filter=<JSON>``: an object of plain strings under category/title/id only.
 
@@ -174,7 +185,7 @@ def parse_legacy_filter(raw: str | None) -> dict[str, Any]:
         )
     parsed: dict[str, Any] = {}
     for key, value in data.items():
-        if not isinstance(value, str) or len(value) > 200:
+        if not _is_plain_text(value):
             raise InvalidFilter(
                 f"filter {key} must be a plain string.", errors={key: "Not a string."}
             )
@@ -183,7 +194,7 @@ def parse_legacy_filter(raw: str | None) -> dict[str, Any]:
         object_id = parse_object_id(parsed["id"])
         if object_id is None:
             raise InvalidFilter(
-                "filter id is not a valid product id.", errors={"id": "Invalid id."}
+                "filter id is not a valid product id.", errors={"id": ["Not a valid product id."]}
             )
         parsed["id"] = object_id
     return parsed

@@ -18,6 +18,7 @@ from products.ids import parse_object_id
 from products.models import Product
 from products.permissions import ReadOnlyOrAuthenticated, can_edit
 from products.serializers import (
+    ORDER_ID_PATTERN,
     ExpiredCountSerializer,
     ProductInputSerializer,
     ProductListQuerySerializer,
@@ -188,6 +189,13 @@ class ProductReviewsView(APIView):
 class InternalView(APIView):
     authentication_classes = [InternalTokenAuthentication]
     permission_classes = [IsInternalService]
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)
+        order_id = kwargs.get("order_id")
+        # An order id no reservation could have is simply not found (before any query).
+        if order_id is not None and not ORDER_ID_PATTERN.match(str(order_id)):
+            raise NotFound("No reservation for this order.")
 
 
 class ReservationCreateView(InternalView):

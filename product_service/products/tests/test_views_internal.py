@@ -212,6 +212,14 @@ def test_commit_of_an_unknown_order_is_404(internal_client):
     assert response.json()["code"] == "reservation_not_found"
 
 
+@pytest.mark.parametrize("order_id", ["%ED%A0%80", "a" * 65, "-leading-dash"])
+def test_commit_and_release_of_an_impossible_order_id_are_404(internal_client, order_id):
+    commit = internal_client.post(f"/internal/reservations/{order_id}/commit")
+    release = internal_client.post(f"/internal/reservations/{order_id}/release")
+
+    assert (commit.status_code, release.status_code) == (404, 404)
+
+
 def test_commit_of_a_released_reservation_is_409(internal_client):
     ReservationFactory(order_id="order-1", state=ReservationState.RELEASED)
 

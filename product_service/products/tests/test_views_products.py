@@ -269,6 +269,9 @@ def test_old_list_filters_by_one_plain_value(api_client, key):
         '["category"]',
         "not json",
         '{"category": "Books"',
+        '{"title": "\\ud800"}',
+        '{"title": "a\\u0000"}',
+        '{"title": "' + "x" * 201 + '"}',
     ],
 )
 def test_old_list_rejects_operator_injection_and_bad_filters(api_client, raw):
