@@ -90,3 +90,54 @@ def test_notes_tell_how_to_reach_the_apis():
 
     _, no_ingress_notes = render({"ingress": {"enabled": False}}, name="shop")
     assert "port-forward -n shop-prod svc/shop-ecommerce-user-service 8001" in no_ingress_notes
+
+
+OPTIONAL_SETTINGS = {
+    "no-service-accounts": {"serviceAccount": {"create": False, "name": "shop-runner"}},
+    "nothing-optional": {
+        "ingress": {"enabled": False},
+        "networkPolicy": {"enabled": False},
+        "migrations": {"enabled": False},
+        "waitForMigrations": False,
+        **{key: {"pdb": {"enabled": False}} for key in ("userService", "worker")},
+    },
+    "scheduling-and-extras": {
+        "fullnameOverride": "store",
+        "commonLabels": {"team": "checkout"},
+        "image": {"pullSecrets": ["regcred"]},
+        "config": {"extra": {"FEATURE_FLAGS": "reviews"}, "allowedHosts": ["api.example.com"]},
+        "orderService": {
+            "extraEnv": [{"name": "ORDER_MAX_LINES", "value": "50"}],
+            "nodeSelector": {"kubernetes.io/os": "linux"},
+            "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
+            "pdb": {"enabled": True, "maxUnavailable": "50%"},
+        },
+        "worker": {"extraEnv": [{"name": "EVENT_MAX_RETRIES", "value": "5"}]},
+        "postgresql": {"persistence": {"size": "10Gi", "storageClass": "standard"}},
+    },
+}
+
+
+@pytest.mark.parametrize("settings", sorted(OPTIONAL_SETTINGS))
+def test_optional_settings_render_valid_objects(settings):
+    values = OPTIONAL_SETTINGS[settings]
+    with helm_python.Chart.load(CHART) as chart:
+        chart.validate_schema(values)
+    objects, _ = render(values)
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    if settings == "no-service-accounts":
+        assert of_kind(objects, "ServiceAccount") == []
+        pods = [o["spec"]["template"]["spec"] for o in objects if "template" in o.get("spec", {})]
+        assert {p["serviceAccountName"] for p in pods} == {"shop-runner"}
+    if settings == "nothing-optional":
+        for kind in ("Ingress", "NetworkPolicy", "Job"):
+            assert of_kind(objects, kind) == []
+    if settings == "scheduling-and-extras":
+        assert all(o["metadata"]["name"].startswith("store") for o in objects)
+        assert all(o["metadata"]["labels"]["team"] == "checkout" for o in objects)
+        config = next(
+            c for c in of_kind(objects, "ConfigMap") if c["metadata"]["name"] == "store-config"
+        )
+        assert config["data"]["DJANGO_ALLOWED_HOSTS"] == "api.example.com"
+        assert config["data"]["FEATURE_FLAGS"] == "reviews"
