@@ -78,7 +78,9 @@ PRODUCT_SERVICE_TIMEOUT_SECONDS = env.float("PRODUCT_SERVICE_TIMEOUT_SECONDS", d
 # An unpaid order expires after the payment window; the stock reservation lives a grace period
 # longer, so the order always expires (and releases its stock) before the reservation lapses.
 ORDER_PAYMENT_WINDOW_SECONDS = env.int("ORDER_PAYMENT_WINDOW_SECONDS", default=15 * 60)
-ORDER_RESERVATION_GRACE_SECONDS = env.int("ORDER_RESERVATION_GRACE_SECONDS", default=5 * 60)
+ORDER_RESERVATION_GRACE_SECONDS = env.int(
+    "ORDER_RESERVATION_GRACE_SECONDS", default=env.int("RESERVATION_GRACE_SECONDS", default=5 * 60)
+)
 ORDER_MAX_QUANTITY_PER_LINE = env.int("ORDER_MAX_QUANTITY_PER_LINE", default=1000)
 ORDER_MAX_LINES = env.int("ORDER_MAX_LINES", default=100)
 # A request holding an Idempotency-Key longer than this is presumed dead; its key is taken over.
