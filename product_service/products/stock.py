@@ -171,6 +171,14 @@ def _settled(order_id: str) -> Reservation:
         time.sleep(0.05)
 
 
+def _existing(order_id: str) -> Reservation | None:
+    """The order's settled reservation, or None when it has none (or a refused one vanished)."""
+    try:
+        return _settled(order_id)
+    except ReservationNotFound:
+        return None
+
+
 def _to_millis(moment: datetime) -> datetime:
     """BSON dates keep milliseconds; trimming first makes the first answer match every repeat."""
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
@@ -195,8 +203,9 @@ def reservation_create(
     returns that reservation. When a line is short, what was taken is given back,
     nothing is recorded and ``InsufficientStock`` names the short products.
     """
-    if Reservation.objects.filter(order_id=order_id).exists():
-        return _settled(order_id), False
+    existing = _existing(order_id)
+    if existing is not None:
+        return existing, False
 
     lines = _merge(lines)
     products = {p.pk: p for p in Product.objects.filter(pk__in=[line.product_id for line in lines])}
@@ -225,7 +234,11 @@ def reservation_create(
     try:
         reservation.save(force_insert=True)
     except IntegrityError:
-        return _settled(order_id), False
+        # A concurrent request for the same order got there first: answer as it does.
+        existing = _existing(order_id)
+        if existing is None:
+            raise ReservationInProgress() from None
+        return existing, False
 
     taken: list[StockLine] = []
     shortage: StockLine | None = None
@@ -299,15 +312,20 @@ def reservation_release(*, order_id: str) -> Reservation:
     return reservation
 
 
-def reservations_expire(*, now: datetime | None = None) -> int:
-    """Release reservations past their lifetime (and interrupted ones); return how many."""
+def reservations_expire(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Release reservations past their lifetime (and interrupted ones); return how many.
+
+    At most ``limit`` per call (oldest first); the periodic job picks up the rest.
+    """
     now = now or timezone.now()
     due = list(
-        Reservation.objects.filter(state=ReservationState.RESERVED, expires_at__lte=now)
+        Reservation.objects.filter(state=ReservationState.RESERVED, expires_at__lte=now).order_by(
+            "expires_at"
+        )[:limit]
     ) + list(
         Reservation.objects.filter(
             state=ReservationState.PENDING, created_at__lte=now - PENDING_GRACE
-        )
+        ).order_by("created_at")[:limit]
     )
     expired = 0
     for reservation in due:
@@ -335,13 +353,12 @@ def product_quantity_commit(*, product_id: ObjectId, order_id: str, quantity: in
     and a later release returns the stock. When the order already reserved the
     product through ``reservation_create``, this commits that reservation.
     """
-    existing = Reservation.objects.filter(order_id=order_id).first()
+    existing = _existing(order_id)
     if existing is not None:
-        reservation = _settled(order_id)
-        if str(product_id) not in {item["productId"] for item in reservation.items}:
+        if str(product_id) not in {item["productId"] for item in existing.items}:
             raise OrderIdReused()
-        if reservation.state == ReservationState.COMMITTED:
-            return reservation
+        if existing.state == ReservationState.COMMITTED:
+            return existing
         return reservation_commit(order_id=order_id)
 
     product = Product.objects.filter(pk=product_id).first()
@@ -363,6 +380,8 @@ def product_quantity_commit(*, product_id: ObjectId, order_id: str, quantity: in
     try:
         reservation.save(force_insert=True)
     except IntegrityError:
+        if _existing(order_id) is None:
+            raise ReservationInProgress() from None
         return product_quantity_commit(product_id=product_id, order_id=order_id, quantity=quantity)
 
     if not _sell(product_id, order_id, quantity):

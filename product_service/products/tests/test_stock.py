@@ -292,3 +292,15 @@ def test_reservation_commit_finishes_a_commit_interrupted_before_moving_stock():
     stock.reservation_commit(order_id="order-1")
 
     assert stock_of(product) == (8, 0, 2)
+
+
+def test_reservations_expire_works_through_a_backlog_in_batches():
+    product = ProductFactory(quantity=10)
+    for order_id in ("a", "b", "c"):
+        reserve(order_id, (product, 1), ttl=1)
+    later = timezone.now() + timedelta(minutes=1)
+
+    counts = [stock.reservations_expire(now=later, limit=2) for _ in range(3)]
+
+    assert counts == [2, 1, 0]
+    assert stock_of(product) == (10, 0, 0)
