@@ -35,7 +35,7 @@ class ProcessedEvent(models.Model):
     replays = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     envelope = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

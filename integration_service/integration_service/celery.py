@@ -11,10 +11,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from celery import Celery, bootsteps
+from celery import Celery, bootsteps, signals
 from celery.beat import PersistentScheduler
 
 from ecommerce_common.celery import install_request_id_propagation
+from ecommerce_common.events import DEAD_LETTER_QUEUE, integration_queues
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_service.settings")
 
@@ -57,7 +58,31 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         self.stop(parent)
 
 
+class DeclareDeadLetterQueue(bootsteps.StartStopStep):
+    """Declare the dead-letter exchange and queue on every (re)connection.
+
+    The worker consumes only the work queue, but its rejections must find
+    ``integration.dlx`` → ``integration.dead`` in place, or RabbitMQ would drop them.
+    """
+
+    requires = {"celery.worker.consumer.connection:Connection"}
+
+    def start(self, parent: Any) -> None:
+        channel = parent.connection.default_channel
+        for queue in integration_queues():
+            queue(channel).declare()
+
+
+app.steps["consumer"].add(DeclareDeadLetterQueue)
 app.steps["consumer"].add(WorkerHeartbeat)
+
+
+@signals.celeryd_after_setup.connect
+def _never_consume_dead_letters(instance: Any = None, **_: Any) -> None:
+    """A worker started without ``-Q`` must still leave the dead letters alone."""
+    queues = instance.app.amqp.queues
+    if DEAD_LETTER_QUEUE in queues.consume_from:
+        queues.deselect(DEAD_LETTER_QUEUE)
 
 
 class BeatScheduler(PersistentScheduler):

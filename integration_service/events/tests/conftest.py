@@ -95,6 +95,12 @@ class Broker:
                 raise AssertionError(f"{queue_name} holds {found} messages, expected {count}")
             time.sleep(0.1)
 
+    def consumer_count(self, queue_name: str) -> int:
+        with Connection(self.url) as connection:
+            channel = connection.channel()
+            queue = next(q for q in integration_queues() if q.name == queue_name)(channel)
+            return queue.queue_declare(passive=True).consumer_count
+
     def dead_letter_count(self) -> int:
         return self.message_count(DEAD_LETTER_QUEUE)
 
@@ -147,7 +153,7 @@ def start_worker(
     """Start ``celery -A integration_service worker`` against the test database and vhost."""
     started: list[Process] = []
 
-    def start(**overrides: str) -> Process:
+    def start(*, queue_option: bool = True, **overrides: str) -> Process:
         heartbeat = tmp_path / f"heartbeat-{len(started)}"
         env = {
             "DATABASE_URL": _database_url(),
@@ -171,8 +177,7 @@ def start_worker(
             "-A",
             "integration_service",
             "worker",
-            "-Q",
-            QUEUE,
+            *(["-Q", QUEUE] if queue_option else []),
             "--prefetch-multiplier",
             "1",
             "--concurrency",

@@ -66,3 +66,26 @@ def test_beat_schedules_the_sweeps_that_the_worker_runs(
     finally:
         beat.stop()
         print(beat.log_tail(40))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_started_without_a_queue_option_never_consumes_the_dead_letters(
+    start_worker, broker
+):
+    start_worker(queue_option=False)
+
+    assert broker.consumer_count("integration") == 1
+    assert broker.consumer_count("integration.dead") == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_declares_the_dead_letter_queue_it_rejects_into(
+    start_worker, broker, product_service, order_service
+):
+    from kombu import Connection
+
+    with Connection(broker.url) as connection:
+        connection.default_channel.queue_delete("integration.dead")
+    start_worker()
+
+    assert broker.dead_letter_count() == 0  # declared again by the worker (passive check)
