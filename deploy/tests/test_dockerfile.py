@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
+import sys
+from importlib import metadata
 
 import pytest
 from chart_support import (
@@ -174,3 +177,63 @@ def test_dockerfile_parses_as_docker_would():
         "CMD",
         "LABEL",
     }
+
+
+def _requirement_closure(service: str) -> set[str]:
+    """Distributions an image installs: requirements/<service>.txt, common/, and their deps."""
+
+    def normalise(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    wanted: list[str] = ["ecommerce-common"]
+
+    def read(path) -> None:
+        for raw in path.read_text().splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("-r"):
+                read(path.parent / line.split()[1])
+                continue
+            wanted.append(re.split(r"[\[=<>~!;\s]", line)[0])
+
+    read(REPO / "requirements" / f"{service}.txt")
+    closure: set[str] = set()
+    while wanted:
+        name = normalise(wanted.pop())
+        if name in closure:
+            continue
+        closure.add(name)
+        try:
+            requirements = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in requirements:
+            if "extra ==" in requirement and "binary" not in requirement:
+                continue
+            wanted.append(re.split(r"[\[=<>~!;\s(]", requirement)[0])
+    return closure
+
+
+def test_every_third_party_import_of_a_service_is_in_its_image_requirements(service):
+    closure = _requirement_closure(service)
+    owners = metadata.packages_distributions()
+    missing = set()
+    for path in (REPO / service).rglob("*.py"):
+        relative = path.relative_to(REPO).as_posix()
+        if ignored(relative) or path.name == "conftest.py":
+            continue  # not in the image (tests, local state)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top not in owners:
+                    continue
+                if not {re.sub(r"[-_.]+", "-", d).lower() for d in owners[top]} & closure:
+                    missing.add(f"{relative}: {top}")
+    assert not missing, f"requirements/{service}.txt lacks: {sorted(missing)}"
