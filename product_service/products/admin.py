@@ -1,7 +1,14 @@
 """Admin: products with their stock columns, reviews, and reservations (read-only)."""
 
-from django.contrib import admin
+from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import admin
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from products import services
 from products.models import Product, Reservation, Review
 
 
@@ -10,8 +17,8 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["title", "category", "price", "quantity", "reserved", "sold", "seller"]
     list_filter = ["category"]
     search_fields = ["title", "seller"]
-    # Stock moves only through reservations (or a seller's restock through the API), so the
-    # admin shows it and never writes it over a concurrent reservation.
+    # Stock moves only through reservations (or a restock of `quantity`), so the admin shows
+    # reserved and sold stock and never writes them over a concurrent reservation.
     readonly_fields = [
         "reserved",
         "sold",
@@ -21,15 +28,27 @@ class ProductAdmin(admin.ModelAdmin):
         "updated_at",
     ]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Product, form: ModelForm, change: bool) -> None:
         if change:
-            obj.save(
-                update_fields=[
-                    name for name in form.changed_data if name not in self.readonly_fields
-                ]
-            )
+            # Write only the changed fields (one $set), never the whole document.
+            obj.save(update_fields=[n for n in form.changed_data if n not in self.readonly_fields])
         else:
             obj.save()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        # Stock held by open reservations must be committed or released first.
+        if obj is not None and obj.reserved:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Product) -> None:
+        services.product_delete(product=obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # The bulk delete would bypass the reservation check; products are deleted one by one.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(Review)
@@ -45,11 +64,11 @@ class ReservationAdmin(admin.ModelAdmin):
     search_fields = ["order_id"]
     readonly_fields = ["order_id", "state", "items", "expires_at", "created_at", "updated_at"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Reservation | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Reservation | None = None) -> bool:
         return False

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from products.models import Product
 from products.tests.factories import ProductFactory, ReservationFactory
 
 
@@ -73,3 +74,48 @@ def test_admin_shows_reservations_read_only(staff_client):
     assert "order-42" in listing.content.decode()
     assert detail.status_code == 200
     assert staff_client.get("/admin/products/reservation/add/").status_code == 403
+
+
+def test_admin_restock_changes_available_stock_only(staff_client):
+    from products import stock
+
+    product = ProductFactory(title="Lamp", quantity=5, tags=["a", "b"])
+    stock.reservation_create(order_id="o-1", lines=[stock.StockLine(product.pk, 2)], ttl_seconds=60)
+
+    response = staff_client.post(
+        f"/admin/products/product/{product.pk}/change/",
+        {
+            "title": "Lamp",
+            "description": product.description,
+            "price": "10.00",
+            "category": product.category,
+            "quantity": "20",
+            "image_url": product.image_url,
+            "tags": "a,b",
+            "seller": product.seller,
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    product.refresh_from_db()
+    assert (product.quantity, product.reserved, product.sold, product.tags) == (
+        20,
+        2,
+        0,
+        ["a", "b"],
+    )
+
+
+def test_admin_cannot_delete_a_product_with_reserved_stock(staff_client):
+    from products import stock
+
+    held = ProductFactory(quantity=5)
+    free = ProductFactory(quantity=5)
+    stock.reservation_create(order_id="o-1", lines=[stock.StockLine(held.pk, 1)], ttl_seconds=60)
+
+    refused = staff_client.post(f"/admin/products/product/{held.pk}/delete/", {"post": "yes"})
+    deleted = staff_client.post(f"/admin/products/product/{free.pk}/delete/", {"post": "yes"})
+
+    assert refused.status_code == 403
+    assert deleted.status_code == 302
+    assert list(Product.objects.values_list("pk", flat=True)) == [held.pk]
