@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import shlex
 
+import helm_python
 import pytest
 import yaml
-from chart_support import DEPLOY, REPO, conventions_commands, without_gunicorn_config
+from chart_support import CHART, DEPLOY, REPO, conventions_commands, without_gunicorn_config
 
 COMPOSE = DEPLOY / "docker-compose.yml"
 ENV_EXAMPLE = DEPLOY / ".env.example"
@@ -163,3 +164,12 @@ def test_files_mounted_into_the_stores_exist(services):
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
                 assert (DEPLOY / source).is_file(), source
+
+
+def test_stores_run_the_same_pinned_images_as_the_chart(services):
+    with helm_python.Chart.load(CHART) as chart:
+        values = chart.values
+    for store in ("postgresql", "mongodb", "rabbitmq"):
+        image = values[store]["image"]
+        assert services[store]["image"] == f"{image['repository']}:{image['tag']}"
+        assert re.search(r"\d+\.\d+\.?\d*", image["tag"]), f"{store} is not pinned to a release"
