@@ -56,6 +56,15 @@ class ReviewAdmin(admin.ModelAdmin):
     list_display = ["product", "user_id", "rating", "created_at"]
     readonly_fields = ["product", "user_id", "rating", "created_at"]
 
+    def delete_model(self, request: HttpRequest, obj: Review) -> None:
+        services.review_delete(review=obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # The bulk delete would leave the products' ratings counting the deleted reviews.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
 
 @admin.register(Reservation)
 class ReservationAdmin(admin.ModelAdmin):

@@ -96,3 +96,15 @@ def review_create(
     product.refresh_from_db(fields=["rating_total", "review_count"])
     logger.info("review posted", extra={"product_id": str(product.pk), "user_id": user_id})
     return review
+
+
+def review_delete(*, review: Review) -> None:
+    """Remove a review (moderation) and take it out of the product's rating."""
+    reviews = connections[Review.objects.db].get_collection(Review._meta.db_table)
+    if reviews.delete_one({"_id": review.pk}).deleted_count == 0:
+        return  # Already gone: counted out by whoever deleted it.
+    products = connections[Product.objects.db].get_collection(Product._meta.db_table)
+    products.update_one(
+        {"_id": review.product_id}, {"$inc": {"rating_total": -review.rating, "review_count": -1}}
+    )
+    logger.info("review deleted", extra={"product_id": str(review.product_id)})

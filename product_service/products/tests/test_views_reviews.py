@@ -114,3 +114,16 @@ def test_concurrent_reviews_keep_the_count_and_average_exact():
     assert product.review_count == 40
     assert product.rating_total == sum(rating for _, rating in ratings)
     assert str(product.rating) == "3.00"
+
+
+def test_review_delete_takes_the_review_out_of_the_rating_once():
+    product = ProductFactory()
+    kept = services.review_create(product=product, user_id="1", rating=5)
+    removed = services.review_create(product=product, user_id="2", rating=1)
+
+    services.review_delete(review=removed)
+    services.review_delete(review=removed)
+
+    product.refresh_from_db()
+    assert (product.review_count, product.rating_total, str(product.rating)) == (1, 5, "5.00")
+    assert list(Review.objects.values_list("pk", flat=True)) == [kept.pk]
