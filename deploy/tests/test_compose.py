@@ -99,18 +99,17 @@ def test_commands_are_those_of_the_conventions(services):
 
 
 def test_images_are_built_from_the_repository_with_the_service_argument(services):
-    for component, module in WEB.items():
-        migrate = services[_migrate(component)]
-        assert migrate["build"] == {
+    runs = {**{c: c for c in WEB}, **{_migrate(c): c for c in WEB}}
+    runs.update(worker="integration-service", beat="integration-service")
+    assert set(runs) == {n for n in services if n not in ("postgresql", "mongodb", "rabbitmq")}
+    for name, component in runs.items():
+        assert services[name]["image"] == f"ecommerce/{component}:${{IMAGE_TAG:-1.0.0}}"
+        # Built here, never pulled from a registry.
+        assert services[name]["build"] == {
             "context": "..",
             "dockerfile": "deploy/Dockerfile",
-            "args": {"SERVICE": module},
+            "args": {"SERVICE": WEB[component]},
         }
-        image = f"ecommerce/{component}:${{IMAGE_TAG:-1.0.0}}"
-        assert migrate["image"] == image
-        assert services[component]["image"] == image
-    assert services["worker"]["image"] == services["integration-service"]["image"]
-    assert services["beat"]["image"] == services["integration-service"]["image"]
     assert (REPO / "deploy" / "Dockerfile").is_file()
 
 
