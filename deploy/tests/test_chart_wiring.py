@@ -49,6 +49,23 @@ def test_any_release_name_and_namespace_render_consistent_names(release, namespa
         assert url.port in {p["port"] for p in services[url.hostname]["spec"]["ports"]}
 
 
+def test_every_connection_url_in_a_pod_names_a_rendered_service():
+    objects, _ = render({}, name="blue-2", namespace="team-a")
+    services = {s["metadata"]["name"]: s for s in of_kind(objects, "Service")}
+    seen = set()
+    for _, pod_spec in pod_templates(objects):
+        for container in all_containers(pod_spec):
+            for entry in container.get("env", []):
+                value = entry.get("value") or ""
+                if entry["name"] not in ("DATABASE_URL", "MONGODB_URI", "CELERY_BROKER_URL"):
+                    continue
+                url = urlsplit(value.replace("$(", "").replace(")", ""))
+                assert url.hostname in services, f"{entry['name']}={value}"
+                assert url.port in {p["port"] for p in services[url.hostname]["spec"]["ports"]}
+                seen.add(entry["name"])
+    assert seen == {"DATABASE_URL", "MONGODB_URI", "CELERY_BROKER_URL"}
+
+
 def test_two_releases_in_one_namespace_share_no_object_name():
     first, _ = render({}, name="blue", namespace="shop")
     second, _ = render({}, name="green", namespace="shop")
