@@ -1,0 +1,104 @@
+"""The gateway interface, the simulated provider and choosing a provider by setting."""
+
+from decimal import Decimal
+
+import pytest
+from orders.tests.factories import OrderFactory
+
+from payments import gateway as gateway_module
+from payments.gateway import (
+    ChargeResult,
+    GatewayError,
+    GatewayTimeout,
+    InvalidPaymentToken,
+    RefundResult,
+    SimulatedGateway,
+)
+
+
+def charge(gateway, token="tok_visa", key="order-1"):
+    return gateway.charge(amount=Decimal("5.00"), currency="USD", token=token, idempotency_key=key)
+
+
+def test_the_simulator_approves_tok_visa_and_declines_tok_charge_declined(settings):
+    gateway = SimulatedGateway()
+
+    approved = charge(gateway, "tok_visa", "a")
+    declined = charge(gateway, "tok_chargeDeclined", "b")
+
+    assert approved.approved
+    assert approved.charge_id.startswith("ch_")
+    assert (declined.approved, declined.decline_reason) == (False, "card_declined")
+    assert gateway.charged == [("a", Decimal("5.00"))]
+
+
+def test_the_simulator_answers_a_repeated_key_with_the_first_result(settings):
+    gateway = SimulatedGateway()
+
+    first = charge(gateway)
+    again = charge(gateway)
+
+    assert again == first
+    assert len(gateway.charged) == 1
+
+
+def test_the_simulator_refunds_once_per_key(settings):
+    gateway = SimulatedGateway()
+    result = charge(gateway)
+
+    refunds = [
+        gateway.refund(
+            charge_id=result.charge_id, amount=Decimal("5.00"), currency="USD", idempotency_key="r"
+        )
+        for _ in range(2)
+    ]
+
+    assert refunds[0] == refunds[1]
+    assert len(gateway.refunded) == 1
+
+
+def test_the_simulator_rejects_an_unknown_token(settings):
+    with pytest.raises(InvalidPaymentToken):
+        charge(SimulatedGateway(), "tok_unknown")
+
+
+@pytest.mark.parametrize(("mode", "error"), [("fail", GatewayError), ("timeout", GatewayTimeout)])
+def test_the_simulator_can_be_told_to_fail_or_time_out(settings, mode, error):
+    settings.PAYMENT_SIMULATOR_MODE = mode
+    gateway = SimulatedGateway()
+
+    with pytest.raises(error):
+        charge(gateway)
+    assert gateway.charged == []
+
+
+class RecordingGateway:
+    """A stand-in for a real provider plugged in through PAYMENT_GATEWAY."""
+
+    name = "recording"
+    calls: list[str] = []
+
+    def charge(self, *, amount, currency, token, idempotency_key):
+        self.calls.append(idempotency_key)
+        return ChargeResult(approved=True, charge_id="rec_1")
+
+    def refund(self, *, charge_id, amount, currency, idempotency_key):
+        return RefundResult(refund_id="rec_r1")
+
+
+@pytest.mark.django_db
+def test_the_provider_is_chosen_by_the_payment_gateway_setting(settings, customer_client):
+    settings.PAYMENT_GATEWAY = f"{__name__}.RecordingGateway"
+    gateway_module._gateway.cache_clear()
+    order = OrderFactory(user_id="7")
+    try:
+        response = customer_client.post(
+            f"/orders/{order.id}/pay", {"paymentToken": "anything"}, format="json"
+        )
+    finally:
+        gateway_module._gateway.cache_clear()
+
+    assert response.status_code == 200
+    assert RecordingGateway.calls == [str(order.id)]
+    assert order.payment.provider == "recording"
+    assert order.payment.charge_id == "rec_1"
