@@ -191,6 +191,14 @@ def _merge(lines: list[StockLine]) -> list[StockLine]:
     return [StockLine(pid, qty) for pid, qty in sorted(totals.items())]
 
 
+def _answer_repeat(reservation: Reservation) -> Reservation:
+    """A repeated reserve call answers as the first did, unless the stock was given back since:
+    then saying "reserved" would be false, so it is refused."""
+    if reservation.state in INACTIVE_STATES:
+        raise ReservationNotActive()
+    return reservation
+
+
 # --- services ---------------------------------------------------------------------------------
 
 
@@ -205,7 +213,7 @@ def reservation_create(
     """
     existing = _existing(order_id)
     if existing is not None:
-        return existing, False
+        return _answer_repeat(existing), False
 
     lines = _merge(lines)
     products = {p.pk: p for p in Product.objects.filter(pk__in=[line.product_id for line in lines])}
@@ -238,7 +246,7 @@ def reservation_create(
         existing = _existing(order_id)
         if existing is None:
             raise ReservationInProgress() from None
-        return existing, False
+        return _answer_repeat(existing), False
 
     taken: list[StockLine] = []
     shortage: StockLine | None = None

@@ -304,3 +304,14 @@ def test_reservations_expire_works_through_a_backlog_in_batches():
 
     assert counts == [2, 1, 0]
     assert stock_of(product) == (10, 0, 0)
+
+
+def test_reservation_create_repeated_after_a_release_is_refused_and_reserves_nothing():
+    product = ProductFactory(quantity=10)
+    reserve("order-1", (product, 3))
+    stock.reservation_release(order_id="order-1")
+
+    with pytest.raises(ReservationNotActive):
+        reserve("order-1", (product, 3))
+
+    assert stock_of(product) == (10, 0, 0)
