@@ -86,6 +86,11 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# Set once the ingress serves this host over TLS only (HSTS cannot be taken back quickly).
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# TLS and the http→https redirect belong to the ingress; inside the cluster the services,
+# probes and /internal calls speak plain http, which a redirect here would break.
+SILENCED_SYSTEM_CHECKS = ["security.W008"]
 
 INTERNAL_API_TOKENS = common.internal_api_tokens()
 # Not a secret: the local address is a sensible default (the chart sets the cluster one).
