@@ -109,6 +109,8 @@ SPECTACULAR_SETTINGS = common.spectacular(
 # Reservation lifetimes accepted on POST /internal/reservations (seconds).
 RESERVATION_DEFAULT_TTL_SECONDS = env.int("RESERVATION_DEFAULT_TTL_SECONDS", default=15 * 60)
 RESERVATION_MAX_TTL_SECONDS = env.int("RESERVATION_MAX_TTL_SECONDS", default=24 * 60 * 60)
+# How long a product keeps the record of a sale that a late release could still return.
+STOCK_SALES_LEDGER_RETENTION_HOURS = env.int("STOCK_SALES_LEDGER_RETENTION_HOURS", default=72)
 
 LOGGING = logging_config(
     service=SERVICE_NAME,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bson import ObjectId
+from django.conf import settings
 from django.db import IntegrityError, connections
 from django.utils import timezone
 from pymongo.collection import Collection
@@ -44,8 +45,6 @@ logger = logging.getLogger(__name__)
 
 # A reservation still pending after this long was interrupted; the sweep undoes it.
 PENDING_GRACE = timedelta(minutes=2)
-# How long a sale stays in a product's ``sales`` ledger (a release after that returns nothing).
-SALES_LEDGER_RETENTION = timedelta(days=30)
 # How long a request for an order id whose reservation is pending waits for it to settle.
 IN_PROGRESS_WAIT_SECONDS = 2.0
 
@@ -347,9 +346,11 @@ def reservations_expire(*, now: datetime | None = None, limit: int = 1000) -> in
             _return_to_available(line.product_id, reservation.order_id, line.quantity)
         expired += 1
         logger.info("stock reservation expired", extra={"order_id": reservation.order_id})
+    # A sale stays in the ledger only while a release of it is plausible (a cancellation racing
+    # the commit); pruning keeps product documents small. A release after that returns nothing.
+    cutoff = now - timedelta(hours=settings.STOCK_SALES_LEDGER_RETENTION_HOURS)
     _products().update_many(
-        {"sales.at": {"$lt": now - SALES_LEDGER_RETENTION}},
-        {"$pull": {"sales": {"at": {"$lt": now - SALES_LEDGER_RETENTION}}}},
+        {"sales.at": {"$lt": cutoff}}, {"$pull": {"sales": {"at": {"$lt": cutoff}}}}
     )
     return expired
 

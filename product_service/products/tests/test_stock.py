@@ -315,3 +315,16 @@ def test_reservation_create_repeated_after_a_release_is_refused_and_reserves_not
         reserve("order-1", (product, 3))
 
     assert stock_of(product) == (10, 0, 0)
+
+
+def test_reservations_expire_prunes_old_sales_from_the_ledger(settings):
+    settings.STOCK_SALES_LEDGER_RETENTION_HOURS = 1
+    product = ProductFactory(quantity=10)
+    reserve("order-1", (product, 2))
+    stock.reservation_commit(order_id="order-1")
+
+    stock.reservations_expire(now=timezone.now() + timedelta(hours=2))
+    stock.reservation_release(order_id="order-1")
+
+    # Past the retention the sale is final: the late release returns nothing.
+    assert stock_of(product) == (8, 0, 2)
