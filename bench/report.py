@@ -60,7 +60,8 @@ def render(results: dict, *, complete: bool) -> str:
 
     add("## Machine\n")
     add("| | |\n|---|---|")
-    for key in ("cpu", "nproc", "memory", "os", "kernel", "python", "postgresql", "rabbitmq"):
+    keys = ("cpu", "nproc", "memory", "os", "kernel", "python", "postgresql", "rabbitmq", "mongodb")
+    for key in keys:
         add(f"| {key} | {machine.get(key, '?')} |")
     add(f"| packages | {machine.get('versions', '?')} |\n")
 
@@ -254,6 +255,27 @@ def render(results: dict, *, complete: bool) -> str:
                 if value >= 0.01
             )
             add(f"\nCPU cores used during the run (each part's process tree): {parts}.")
+        per_second = {
+            db: v for db, v in (stats.get("postgres_per_second") or {}).items() if any(v.values())
+        }
+        if per_second:
+            add(
+                "\nPostgreSQL, per second in the window: "
+                + "; ".join(
+                    f"{db}: {v['commits']} commits, {v['inserted']} rows inserted, "
+                    f"{v['updated']} updated, {v['fetched']} fetched"
+                    for db, v in sorted(per_second.items())
+                )
+                + "."
+            )
+        sessions = stats.get("postgres_active_sessions")
+        if sessions:
+            add(
+                "\nActive PostgreSQL sessions of the run, on average, by what they were doing "
+                "(pg_stat_activity every 0.2 s; `CPU:running` = not waiting): "
+                + ", ".join(f"{key} {value}" for key, value in sessions.items())
+                + "."
+            )
         boots = stats.get("worker_boots")
         if boots:
             text = ", ".join(f"{part} {count}" for part, count in sorted(boots.items()))

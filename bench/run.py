@@ -26,6 +26,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -175,6 +176,8 @@ class Bench:
             web_concurrency=self.args.web_concurrency,
             worker_concurrency=self.args.worker_concurrency,
             extra_env=extra,
+            # A real MongoDB instead of the run's own SecantusDB, when given.
+            mongodb_uri=os.environ.get("BENCH_MONGODB_URI") or None,
             quiet=False,
         )
 
@@ -358,6 +361,41 @@ class Bench:
         times = psutil.cpu_times()
         seconds["machine (all processes)"] = times.user + times.system + times.nice
         return seconds
+
+    # --- PostgreSQL under load: what the bench databases' sessions wait for, work done ---
+
+    def pg_stats(self) -> dict[str, dict[str, int]]:
+        """Cumulative transactions and rows per bench database (pg_stat_database)."""
+        if self.system is None:
+            return {}
+        rows = self.query(
+            "orders",
+            "SELECT datname, xact_commit, xact_rollback, tup_inserted, tup_updated, tup_fetched "
+            "FROM pg_stat_database WHERE datname LIKE 'ecommerce_bench_%%'",
+        )
+        keys = ("commits", "rollbacks", "inserted", "updated", "fetched")
+        return {
+            row[0].removeprefix("ecommerce_bench_"): dict(zip(keys, row[1:], strict=True))
+            for row in rows
+        }
+
+    def sample_waits(self, stop: threading.Event, into: Counter) -> None:
+        """Every 0.2 s: the bench sessions that are active, by what they wait for."""
+        import psycopg
+
+        try:
+            with psycopg.connect(f"{self.postgres_url}/postgres", autocommit=True) as conn:
+                while not stop.wait(0.2):
+                    for db, kind, event, count in conn.execute(
+                        "SELECT datname, coalesce(wait_event_type, 'CPU'), "
+                        "coalesce(wait_event, 'running'), count(*) FROM pg_stat_activity "
+                        "WHERE datname LIKE 'ecommerce_bench_%' AND state = 'active' "
+                        "AND pid <> pg_backend_pid() GROUP BY 1, 2, 3"
+                    ).fetchall():
+                        into[f"{db.removeprefix('ecommerce_bench_')} {kind}:{event}"] += count
+                    into["samples"] += 1
+        except Exception as exc:  # diagnostics only; never fail the run for them
+            into[f"sampler error: {exc.__class__.__name__}"] += 1
 
     # --- databases (read only: progress of the worker) ---
 
@@ -582,11 +620,21 @@ class Bench:
             settle = min(3.0, duration / 4)
             time.sleep(settle)
             logs_before = self.log_counts()
+            pg_before = self.pg_stats()
+            waits: Counter = Counter()
+            stop_sampling = threading.Event()
+            sampler = threading.Thread(target=self.sample_waits, args=(stop_sampling, waits))
+            if self.system is not None:
+                sampler.start()
             cpu_before, clock_before = self.cpu_snapshot(), time.monotonic()
             recorders = self.start_profiles(name, profile, int(duration - settle - 1))
             time.sleep(max(0.0, duration - settle - 1))
             cpu_after, clock_after = self.cpu_snapshot(), time.monotonic()
             logs_after = self.log_counts()
+            pg_after = self.pg_stats()
+            stop_sampling.set()
+            if sampler.is_alive():
+                sampler.join(timeout=5)
             code = self.locust.wait(timeout=duration + 120)
         self.locust = None
         profiles = self.finish_profiles(recorders)
@@ -603,6 +651,15 @@ class Bench:
         if "verify" in logs_after:
             calls = logs_after["verify"] - logs_before.get("verify", 0)
             stats["verify_calls_per_second"] = round(calls / window, 1)
+        stats["postgres_per_second"] = {
+            db: {key: round((value - pg_before.get(db, {}).get(key, 0)) / window, 1)
+                 for key, value in counters.items()}
+            for db, counters in pg_after.items()
+        }  # fmt: skip
+        samples = waits.pop("samples", 0)
+        stats["postgres_active_sessions"] = {
+            key: round(count / samples, 2) for key, count in waits.most_common(12) if samples
+        }
         stats["worker_boots"] = {
             key.split(":", 1)[1]: logs_after[key] - logs_before.get(key, 0)
             for key in logs_after
@@ -848,6 +905,11 @@ class Bench:
         self.results["started"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.results["load_at_start"] = load_average()
         self.results["machine"] = machine_description(self.postgres_url)
+        self.results["machine"]["mongodb"] = (
+            "MongoDB at BENCH_MONGODB_URI"
+            if os.environ.get("BENCH_MONGODB_URI")
+            else "SecantusDB (the run's own, MongoDB wire protocol)"
+        )
         needs_system = scenarios != ["ceiling"]
         self.start(system=needs_system)
         if needs_system:
