@@ -17,6 +17,7 @@ VHOST = "order_service_tests"
 def reset_publisher(url: str) -> None:
     """Point the Celery app at ``url`` and drop pooled connections to the old broker."""
     from django.conf import settings
+
     from order_service.celery import app
 
     # Celery prefers the CELERY_BROKER_URL environment variable to its configuration.

@@ -4,9 +4,9 @@ Everything is read-only here: status changes go through the state machine, never
 """
 
 from django.contrib import admin
-from payments.models import Payment
 
 from orders.models import IdempotencyKey, Order, OrderItem, OutboxEvent, StatusHistory
+from payments.models import Payment
 
 
 class ReadOnlyInline(admin.TabularInline):

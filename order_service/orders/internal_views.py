@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from payments.refunds import payments_refund_pending
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -18,6 +17,7 @@ from orders.models import Order
 from orders.outbox import outbox_publish_pending
 from orders.serializers import InternalStatusSerializer
 from orders.views import render_order
+from payments.refunds import payments_refund_pending
 
 
 class InternalView(APIView):

@@ -16,8 +16,6 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from payments.models import PaymentStatus
-from payments.refunds import payment_refund_schedule
 
 from orders.errors import IllegalTransition, TotalMismatch
 from orders.models import Order, OrderItem, StatusHistory
@@ -31,6 +29,8 @@ from orders.status import (
     OrderStatus,
     can_transition,
 )
+from payments.models import PaymentStatus
+from payments.refunds import payment_refund_schedule
 
 logger = logging.getLogger(__name__)
 

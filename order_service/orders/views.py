@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from payments.services import order_pay
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -25,6 +24,7 @@ from orders.serializers import (
     OrderStatusSerializer,
     PaymentSerializer,
 )
+from payments.services import order_pay
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 

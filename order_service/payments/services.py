@@ -16,12 +16,12 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from ecommerce_common.errors import ApiError, Conflict, ServiceUnavailable
 from orders.errors import AlreadyPaid, IllegalTransition, OrderExpired, PaymentInProgress
 from orders.models import Order
 from orders.services import order_expire, order_status_apply
 from orders.status import OrderStatus
-
-from ecommerce_common.errors import ApiError, Conflict, ServiceUnavailable
 from payments.gateway import ChargeResult, GatewayError, InvalidPaymentToken, get_gateway
 from payments.models import Payment, PaymentStatus
 from payments.refunds import payment_refund_schedule

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from payments.models import Payment
-from payments.tests.factories import PaymentFactory
 
 from orders.models import OutboxEvent, StatusHistory
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory
+from payments.models import Payment
+from payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@
 import uuid
 
 import pytest
-from payments.models import Payment
 
 from orders.models import OutboxEvent
+from payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,10 @@
 """The project's shared routes: health, readiness, the OpenAPI schema and the admin."""
 
 import pytest
-from payments.tests.factories import PaymentFactory
 
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory
+from payments.tests.factories import PaymentFactory
 
 
 def test_health_answers_without_io(client):

@@ -8,9 +8,6 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from payments.models import Payment, PaymentStatus
-from payments.services import order_pay
-from payments.tests.factories import PaymentFactory
 
 from ecommerce_common.errors import ApiError
 from orders import services
@@ -18,6 +15,9 @@ from orders.errors import IllegalTransition
 from orders.models import Order, OutboxEvent, StatusHistory
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory
+from payments.models import Payment, PaymentStatus
+from payments.services import order_pay
+from payments.tests.factories import PaymentFactory
 
 
 def run_concurrently(*calls):

@@ -1,8 +1,8 @@
 """factory_boy factories for payments."""
 
 import factory
-from orders.tests.factories import OrderFactory
 
+from orders.tests.factories import OrderFactory
 from payments.models import Payment, PaymentStatus
 
 

@@ -3,8 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from orders.tests.factories import OrderFactory
 
+from orders.tests.factories import OrderFactory
 from payments import gateway as gateway_module
 from payments.gateway import (
     ChargeResult,

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+
 from orders.models import OutboxEvent, StatusHistory
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory
-
 from payments.models import Payment, PaymentStatus
 from payments.tests.factories import PaymentFactory
 

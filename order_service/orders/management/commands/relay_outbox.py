@@ -1,11 +1,15 @@
 """Publish every pending outbox event (the sweep), once or in a loop."""
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand
-from payments.refunds import payments_refund_pending
+from django.db import close_old_connections
 
 from orders.outbox import outbox_publish_pending
+from payments.refunds import payments_refund_pending
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -17,11 +21,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop: bool, interval: float, **options) -> None:
         while True:
-            published = 0
-            while batch := outbox_publish_pending():
-                published += batch
-            refunded = payments_refund_pending()
-            self.stdout.write(f"published {published} event(s), refunded {refunded} payment(s)")
+            try:
+                self.sweep()
+            except Exception:
+                if not loop:
+                    raise
+                # A database outage must not end the loop; the next sweep tries again.
+                logger.exception("outbox sweep failed")
+                close_old_connections()
             if not loop:
                 return
             time.sleep(interval)
+
+    def sweep(self) -> None:
+        published = 0
+        while batch := outbox_publish_pending():
+            published += batch
+        refunded = payments_refund_pending()
+        self.stdout.write(f"published {published} event(s), refunded {refunded} payment(s)")
