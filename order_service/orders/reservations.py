@@ -101,7 +101,7 @@ def reservation_create(
         return lines
 
     code, message, errors = _error_fields(response)
-    if response.status_code == 409:
+    if response.status_code == 409 and code in ("", "insufficient_stock"):
         raise InsufficientStock(errors=errors)
     if response.status_code == 400 and code == "unknown_product":
         raise UnknownProduct(message or None, errors=errors)

@@ -419,3 +419,20 @@ def test_order_create_gives_up_on_a_hanging_product_service_and_releases_the_sto
     while catalogue.available(PRODUCT) != 5 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert catalogue.available(PRODUCT) == 5
+
+
+def test_order_create_treats_an_unexpected_conflict_from_product_service_as_503(
+    customer_client, catalogue, monkeypatch
+):
+    monkeypatch.setattr(
+        catalogue,
+        "reserve",
+        lambda body: (409, {"code": "reservation_not_active", "message": "released"}),
+    )
+
+    response = customer_client.post(
+        "/orders", {"items": [{"productId": PRODUCT, "quantity": 1}]}, format="json"
+    )
+
+    assert response.status_code == 503
+    assert Order.objects.count() == 0
