@@ -202,3 +202,51 @@ def test_concurrent_repeats_of_one_order_reserve_once(running_service, verify_se
     assert len({r.text for r in responses}) == 1
     document = database.products.find_one({"_id": ObjectId(product_id)})
     assert (document["quantity"], document["reserved"]) == (7, 3)
+
+
+def test_racing_commits_releases_and_expiry_keep_the_stock_consistent(
+    running_service, verify_server_module
+):
+    base_url, database = running_service
+    token = verify_server_module.issue(user_id="7")
+    product_id = create_product(base_url, token, quantity=40)
+    orders = [f"race-{n}" for n in range(20)]
+    created = fire(
+        base_url,
+        [
+            {"orderId": order, "items": [{"productId": product_id, "quantity": 2}]}
+            for order in orders
+        ],
+    )
+    assert Counter(r.status_code for r in created) == {201: 20}
+
+    # Every order is committed and released at the same moment, some twice, with sweeps between.
+    calls = [(order, action) for order in orders for action in ("commit", "release", "commit")]
+    calls += [(None, "expire")] * 5
+    start = threading.Barrier(len(calls))
+
+    def call(order_action: tuple[str | None, str]) -> int:
+        order, action = order_action
+        path = "expire" if order is None else f"{order}/{action}"
+        start.wait()
+        return requests.post(
+            f"{base_url}/internal/reservations/{path}",
+            headers={"X-Internal-Token": INTERNAL_TOKEN},
+            timeout=60,
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        statuses = list(pool.map(call, calls))
+
+    # A commit after the release is refused (409); nothing else fails.
+    assert set(statuses) <= {200, 409}
+    document = database.products.find_one({"_id": ObjectId(product_id)})
+    states = {
+        doc["order_id"]: doc["state"]
+        for doc in database.stock_reservations.find({"order_id": {"$in": orders}})
+    }
+    # Every order was released in the end, whether or not its commit landed first.
+    assert set(states.values()) == {"released"}
+    assert (document["quantity"], document["reserved"], document["sold"]) == (40, 0, 0)
+    assert document["holds"] == []
+    assert document.get("sales", []) == []
