@@ -349,3 +349,21 @@ def test_old_quantity_commit_of_a_malformed_or_unknown_product(internal_client):
     assert malformed.status_code == 404
     assert unknown.status_code == 400
     assert unknown.json()["code"] == "unknown_product"
+
+
+def test_a_repeat_while_the_first_reservation_is_still_being_made_is_409(
+    internal_client, monkeypatch
+):
+    from products import stock
+
+    monkeypatch.setattr(stock, "IN_PROGRESS_WAIT_SECONDS", 0.1)
+    product = ProductFactory(quantity=5)
+    ReservationFactory(order_id="order-1", state=ReservationState.PENDING)
+
+    response = internal_client.post(
+        "/internal/reservations", reservation_body("order-1", (product.pk, 1)), format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "reservation_in_progress"
+    assert stock_of(product) == (5, 0, 0)
