@@ -22,10 +22,22 @@ FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$
 class Recorder:
     """py-spy recording one process tree for a while, into ``output``."""
 
-    def __init__(self, py_spy: str, pid: int, output: Path, *, seconds: int, rate: int = 67):
+    def __init__(
+        self,
+        py_spy: str,
+        pid: int,
+        output: Path,
+        *,
+        seconds: int,
+        rate: int = 67,
+        gil: bool = False,
+    ):
         self.output = output
         command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
         command += ["--full-filenames"]
+        if gil:
+            # Only threads holding the GIL: where the Python CPU time goes, no waiting.
+            command += ["--gil"]
         command += ["--rate", str(rate), "--duration", str(seconds), "--format", "raw"]
         command += ["--output", str(output)]
         self.popen = subprocess.Popen(

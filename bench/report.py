@@ -299,7 +299,11 @@ def render(results: dict, *, complete: bool) -> str:
         for part, summary in (run.get("profiles") or {}).items()
     ]
     if profiled:
-        add("## Profiles (py-spy, `--profile`)\n")
+        mode = options.get("profile")
+        add(f"## Profiles (py-spy, `--profile {mode}`)\n")
+        if mode == "cpu":
+            add("Mode `cpu`: only threads holding the GIL were sampled, so the shares are of "
+                "Python CPU time.\n")  # fmt: skip
         add(
             "Sampled while the scenario ran. py-spy leaves out threads it sees idle, but a "
             "thread waiting for a socket (PostgreSQL's answer, another service's reply) mostly "

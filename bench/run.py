@@ -291,7 +291,13 @@ class Bench:
         for part in parts:
             for number, pid in enumerate(self.profile_pids(part)):
                 output = RESULTS / f"profile-{scenario}-{part}-{number}.txt"
-                recorder = Recorder(str(BIN / "py-spy"), pid, output, seconds=max(seconds, 1))
+                recorder = Recorder(
+                    str(BIN / "py-spy"),
+                    pid,
+                    output,
+                    seconds=max(seconds, 1),
+                    gil=self.args.profile == "cpu",
+                )
                 recorder.part = part
                 recorders.append(recorder)
         return recorders
@@ -1013,8 +1019,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--profile",
-        action="store_true",
-        help="py-spy the parts under load (perturbs the figures; for finding bottlenecks)",
+        nargs="?",
+        const="wall",
+        choices=("wall", "cpu"),
+        help="py-spy the parts under load: 'wall' (default: busy or waiting in a call) or 'cpu' "
+        "(only threads holding the GIL); perturbs the figures, for finding bottlenecks",
     )
     parser.add_argument(
         "--keep-databases", action="store_true", help="leave the bench databases and vhost"
