@@ -77,6 +77,7 @@ MIDDLEWARE: list[str] = [
     "ecommerce_common.middleware.RequestIdMiddleware",
     "ecommerce_common.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "ecommerce_common.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -7,7 +7,11 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 ROOT_URLCONF = "tests.urls"
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
     "django.contrib.contenttypes",
     "rest_framework",
     "drf_spectacular",
@@ -27,3 +31,6 @@ USER_SERVICE_URL = "http://127.0.0.1:1"
 MAX_REQUEST_BODY_BYTES = 1000
 SERVICE_NAME = "common-tests"
 USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = None
+TEMPLATES = common.TEMPLATES

@@ -26,3 +26,10 @@ def test_oversized_body_is_413_before_it_is_read(client):
 def test_health_does_no_io_and_ready_checks_database(client):
     assert client.get("/health").json() == {"status": "ok", "service": "common-tests"}
     assert client.get("/ready").json() == {"status": "ready"}
+
+
+def test_admin_static_files_are_served_without_collectstatic(client):
+    response = client.get("/static/admin/css/base.css")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/css")
