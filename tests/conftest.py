@@ -58,7 +58,8 @@ def running_system(settings: Settings):
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
-    system = running_system(real_settings(tmp_path_factory, "e2e"))
+    # E2E_NAME keeps concurrent runs (databases, vhost) apart on a shared machine.
+    system = running_system(real_settings(tmp_path_factory, os.environ.get("E2E_NAME", "e2e")))
     yield system
     system.stop()
     system.drop_postgres_databases()
