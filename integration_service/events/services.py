@@ -1,8 +1,8 @@
 """Processing order events exactly once in effect, and recording every one in the event log.
 
-An event is taken in two short steps. First its row is created (or found) and
-the delivery counted; an event already applied or ignored stops there as a
-duplicate. Then the handler runs while that row is locked (``SELECT ... FOR
+An event is taken in two steps. First its row is created (or found) and the
+attempt counted, committed at once so even an attempt cut off by a crash shows;
+an event already applied or ignored stops there as a duplicate. Then the handler runs while that row is locked (``SELECT ... FOR
 UPDATE``), so two deliveries of one event never run side by side; the lock
 dies with the database connection, so a killed worker never leaves it held.
 """
@@ -35,12 +35,16 @@ class ProcessingReport:
     attempts: int = 0
 
 
-def _duplicate(record: ProcessedEvent) -> ProcessingReport:
-    ProcessedEvent.objects.filter(pk=record.pk).update(
-        duplicate_deliveries=F("duplicate_deliveries") + 1
-    )
+def _duplicate(record: ProcessedEvent, *, attempt_counted: bool = False) -> ProcessingReport:
+    changes = {"duplicate_deliveries": F("duplicate_deliveries") + 1}
+    if attempt_counted:
+        # Counted as an attempt in step one, then found the event done: it was a duplicate.
+        changes["attempts"] = F("attempts") - 1
+    ProcessedEvent.objects.filter(pk=record.pk).update(**changes)
     return ProcessingReport(
-        outcome=Outcome.SKIPPED_DUPLICATE, result=record.result, attempts=record.attempts
+        outcome=Outcome.SKIPPED_DUPLICATE,
+        result=record.result,
+        attempts=record.attempts - int(attempt_counted),
     )
 
 
@@ -69,7 +73,7 @@ def order_event_process(*, event: OrderEvent, final_attempt: bool) -> Processing
         record = ProcessedEvent.objects.select_for_update().get(pk=record.pk)
         if record.outcome in FINAL_OUTCOMES:
             # Another delivery of the same event finished while this one waited for the lock.
-            return _duplicate(record)
+            return _duplicate(record, attempt_counted=True)
         result, error = "", ""
         try:
             handled = order_event_handle(event=event)

@@ -169,3 +169,26 @@ def test_dead_event_mark_replayed_counts_replays():
 
     record.refresh_from_db()
     assert record.replays == 2
+
+
+def test_a_delivery_overtaken_by_a_concurrent_one_counts_as_a_duplicate_not_an_attempt(
+    product_service, order_service, monkeypatch
+):
+    record = ProcessedEventFactory(outcome=Outcome.RECEIVED, attempts=1, result="")
+    save = ProcessedEvent.save
+
+    def save_then_let_the_other_delivery_finish(self, *args, **kwargs):
+        save(self, *args, **kwargs)
+        ProcessedEvent.objects.filter(pk=self.pk).update(outcome=Outcome.APPLIED)
+
+    monkeypatch.setattr(ProcessedEvent, "save", save_then_let_the_other_delivery_finish)
+
+    report = order_event_process(
+        event=envelope_parse(envelope=record.envelope), final_attempt=False
+    )
+
+    assert report.outcome == Outcome.SKIPPED_DUPLICATE
+    record.refresh_from_db()
+    assert record.attempts == 1
+    assert record.duplicate_deliveries == 1
+    assert product_service.calls == []
