@@ -2,9 +2,10 @@
 
 ``py-spy record --subprocesses --format raw`` writes collapsed stacks: one line per
 distinct stack, ``frame;frame;...;frame count``, each frame ``function (file:line)``.
-py-spy leaves out threads it sees idle, but a thread waiting for a socket (a database
-answer, another service's reply) is often counted as busy in ``--nonblocking`` mode: the
-shares are of time spent busy or waiting in a call, not of CPU alone.
+Mode ``wall`` samples every thread, idle ones included (``--idle``), so the shares are of
+wall-clock time: waiting for a socket (PostgreSQL, another service) shows where it happens,
+and the idle gunicorn threads waiting for a connection show as such. Mode ``cpu`` samples only
+threads holding the GIL (``--gil``): Python CPU time.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class Recorder:
         if gil:
             # Only threads holding the GIL: where the Python CPU time goes, no waiting.
             command += ["--gil"]
+        else:
+            # Wall clock: idle threads too (a thread blocked on a socket counts as idle to
+            # py-spy), so waiting for PostgreSQL or another service shows where it happens.
+            command += ["--idle"]
         command += ["--rate", str(rate), "--duration", str(seconds), "--format", "raw"]
         command += ["--output", str(output)]
         self.popen = subprocess.Popen(
@@ -87,8 +92,18 @@ def _ours(frame: str, root: str) -> bool:
     return path.startswith(root) and "/.venv/" not in path and "/bench/" not in path
 
 
-def summarise(path: Path, root: str, top: int = 12) -> dict:
-    """Top frames by own samples (leaf) and our code's frames by inclusive samples."""
+# Only stacks through these frames count: the time inside one request, task or command
+# (otherwise idle threads waiting for work would dominate a wall-clock profile).
+ANCHORS = {
+    "worker": "order_event_process",
+    "secantusdb": "dispatch",
+}
+WEB_ANCHOR = "WSGIHandler.__call__"
+
+
+def summarise(path: Path, root: str, top: int = 12, anchor: str | None = None) -> dict:
+    """Top frames by own samples (leaf) and our code's frames by inclusive samples, among
+    the stacks that pass through a frame named ``anchor`` (all stacks without one)."""
     leaf: Counter = Counter()
     ours: Counter = Counter()
     library: Counter = Counter()
@@ -100,10 +115,12 @@ def summarise(path: Path, root: str, top: int = 12) -> dict:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        total += count
         frames = [frame for frame in stack.split(";") if not frame.startswith("process ")]
         if not frames:
             continue
+        if anchor and not any(frame.split(" (", 1)[0] == anchor for frame in frames):
+            continue
+        total += count
         leaf[_short(frames[-1], root)] += count
         for frame in set(frames):
             if _ours(frame, root):
@@ -126,6 +143,7 @@ def summarise(path: Path, root: str, top: int = 12) -> dict:
         return [(name, round(100 * count / total, 1)) for name, count in counter.most_common(top)]
 
     return {
+        "anchor": anchor,
         "samples": total,
         "self": share(leaf),
         "ours": share(ours),

@@ -304,18 +304,24 @@ def render(results: dict, *, complete: bool) -> str:
         if mode == "cpu":
             add("Mode `cpu`: only threads holding the GIL were sampled, so the shares are of "
                 "Python CPU time.\n")  # fmt: skip
+        else:
+            add("Mode `wall`: every thread was sampled, idle or not (`--idle`), so the shares are "
+                "of wall-clock time, waiting for PostgreSQL or another service included.\n")  # fmt: skip
         add(
-            "Sampled while the scenario ran. py-spy leaves out threads it sees idle, but a "
-            "thread waiting for a socket (PostgreSQL's answer, another service's reply) mostly "
-            "counts as busy, so the shares are of time spent working or waiting in a call. "
-            "Profiling slows the parts down: the figures of a profiled run are not the "
-            "benchmark's. Collapsed stacks: `bench/results/profile-*.txt`.\n"
+            "Only the samples inside one unit of work count: a request (`WSGIHandler.__call__`) "
+            "for the services, a task (`order_event_process`) for the worker, a command "
+            "(`dispatch`) for SecantusDB. Profiling slows the parts down: the figures of a "
+            "profiled run are not the benchmark's. Collapsed stacks (every sample): "
+            "`bench/results/profile-*.txt`.\n"
         )
         for name, part, summary in profiled:
             if not summary.get("samples"):
                 continue
-            add(f"### {name}: {part} ({summary['samples']} samples)\n")
-            add("Where the CPU is spent, by package: " + ", ".join(
+            add(
+                f"### {name}: {part} ({summary['samples']} samples in "
+                f"`{summary.get('anchor') or 'any frame'}`)\n"
+            )
+            add("By package of the innermost frame: " + ", ".join(
                 f"{package} {share}%" for package, share in summary["packages"][:8]
             ) + ".\n")  # fmt: skip
             add("| our code, inclusive | % | hottest leaf frames | % |")

@@ -305,7 +305,7 @@ class Bench:
     def finish_profiles(self, recorders: list, *, early: bool = False) -> dict:
         if not recorders:
             return {}
-        from profiling import summarise
+        from profiling import ANCHORS, WEB_ANCHOR, summarise
 
         for recorder in recorders:
             if early:
@@ -322,7 +322,10 @@ class Bench:
                 with open(target, "a") as out:
                     out.write(recorder.output.read_text(errors="replace"))
                 recorder.output.unlink()
-        return {part: summarise(path, str(ROOT)) for part, path in merged.items()}
+        return {
+            part: summarise(path, str(ROOT), anchor=ANCHORS.get(part, WEB_ANCHOR))
+            for part, path in merged.items()
+        }
 
     def cpu_snapshot(self) -> dict[str, float]:
         """CPU seconds used so far by each part (its process tree) and by the shared servers."""
