@@ -71,7 +71,7 @@ class Broker:
                 bound.declare()
                 bound.purge()
 
-    def publish(self, *args: Any, **kwargs: Any) -> None:
+    def publish(self, *args: Any, request_id: str | None = None, **kwargs: Any) -> None:
         work_queue = integration_queues()[0]
         self.app.send_task(
             ORDER_EVENT_TASK,
@@ -80,6 +80,7 @@ class Broker:
             queue=work_queue,
             exchange=work_queue.exchange,
             routing_key=QUEUE,
+            headers={"request_id": request_id} if request_id else None,
         )
 
     def message_count(self, queue_name: str) -> int:

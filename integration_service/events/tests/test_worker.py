@@ -84,7 +84,7 @@ def test_the_same_event_delivered_twice_is_applied_once(
 def test_a_transient_failure_is_retried_with_backoff_until_it_succeeds(
     start_worker, broker, product_service, order_service
 ):
-    start_worker(
+    worker = start_worker(
         EVENT_MAX_RETRIES="3", EVENT_RETRY_BACKOFF_SECONDS="0.5", EVENT_RETRY_JITTER="false"
     )
     product_service.reserve("order-1")
@@ -92,7 +92,7 @@ def test_a_transient_failure_is_retried_with_backoff_until_it_succeeds(
     product_service.fail("/commit", status=503, times=2)
     envelope = EnvelopeFactory(orderId="order-1")
 
-    broker.publish(envelope)
+    broker.publish(envelope, request_id="req-retried")
 
     record = recorded(envelope["eventId"], Outcome.APPLIED)
     assert record.attempts == 3
@@ -103,6 +103,21 @@ def test_a_transient_failure_is_retried_with_backoff_until_it_succeeds(
     assert product_service.effects == [("commit", "order-1")]
     assert order_service.orders["order-1"] == "confirmed"
     assert broker.dead_letter_count() == 0
+    lines = wait_for(
+        lambda: (
+            [line for line in log_lines(worker) if line.get("eventId") == envelope["eventId"]]
+            if any(line.get("outcome") == "applied" for line in log_lines(worker))
+            else None
+        )
+    )
+    assert [(line["outcome"], line["attempt"]) for line in lines] == [
+        ("failed", 1),
+        ("failed", 2),
+        ("applied", 3),
+    ]
+    # The publisher's request id follows the event through every retry.
+    assert {line["request_id"] for line in lines} == {"req-retried"}
+    assert {call.headers["X-Request-ID"] for call in product_service.calls} == {"req-retried"}
 
 
 def test_an_event_failing_beyond_the_retry_limit_is_dead_lettered_then_replayed(
