@@ -15,8 +15,8 @@ from ecommerce_common.internal_auth import InternalTokenAuthentication, IsIntern
 from orders import services
 from orders.models import Order
 from orders.outbox import outbox_publish_pending
-from orders.serializers import InternalStatusSerializer
-from orders.views import render_order
+from orders.serializers import InternalStatusSerializer, OrderSerializer
+from orders.views import errors, render_order
 from payments.refunds import payments_refund_pending
 
 
@@ -26,7 +26,10 @@ class InternalView(APIView):
 
 
 class InternalOrderStatusView(InternalView):
-    @extend_schema(request=InternalStatusSerializer, responses=dict)
+    @extend_schema(
+        request=InternalStatusSerializer,
+        responses={200: OrderSerializer, **errors(400, 401, 403, 404, 409)},
+    )
     def put(self, request: Request, order_id: UUID) -> Response:
         serializer = InternalStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -46,10 +49,13 @@ class InternalOrderStatusView(InternalView):
 class InternalOutboxRelayView(InternalView):
     @extend_schema(
         request=None,
-        responses=inline_serializer(
-            "OutboxRelayResult",
-            {"published": serializers.IntegerField(), "refunded": serializers.IntegerField()},
-        ),
+        responses={
+            200: inline_serializer(
+                "OutboxRelayResult",
+                {"published": serializers.IntegerField(), "refunded": serializers.IntegerField()},
+            ),
+            **errors(401, 403),
+        },
     )
     def post(self, request: Request) -> Response:
         # The periodic sweep also retries refunds the gateway could not make at the time.
@@ -61,7 +67,10 @@ class InternalOutboxRelayView(InternalView):
 class InternalOrdersExpireView(InternalView):
     @extend_schema(
         request=None,
-        responses=inline_serializer("OrdersExpireResult", {"expired": serializers.IntegerField()}),
+        responses={
+            200: inline_serializer("OrdersExpireResult", {"expired": serializers.IntegerField()}),
+            **errors(401, 403),
+        },
     )
     def post(self, request: Request) -> Response:
         return Response({"expired": services.orders_expire_overdue()})

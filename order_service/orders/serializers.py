@@ -103,6 +103,14 @@ class OrderCreateSerializer(serializers.Serializer):
         return {"lines": list(merged.items()), "total_amount": attrs.get("totalAmount")}
 
 
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer: ``{message, code, errors}`` (ARCHITECTURE §3)."""
+
+    message = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(help_text="Field errors keyed by the request's field names.")
+
+
 class OrderItemSerializer(serializers.ModelSerializer):
     productId = serializers.CharField(source="product_id")
     unitPrice = serializers.DecimalField(source="unit_price", max_digits=12, decimal_places=2)

@@ -17,6 +17,7 @@ from ecommerce_common.pagination import PageNumberPagination
 from orders import idempotency, selectors, services
 from orders.models import Order
 from orders.serializers import (
+    ErrorSerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
     OrderPaySerializer,
@@ -29,6 +30,11 @@ from payments.services import order_pay
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
+def errors(*codes: int) -> dict[int, type[ErrorSerializer]]:
+    """The error answers (``{message, code, errors}``) an operation documents besides success."""
+    return dict.fromkeys(codes, ErrorSerializer)
+
+
 def render_order(order: Order) -> dict[str, Any]:
     """The order as JSON-ready data (exactly what a response carries, so it can be stored)."""
     fresh = Order.objects.prefetch_related("items").get(pk=order.pk)
@@ -36,7 +42,13 @@ def render_order(order: Order) -> dict[str, Any]:
 
 
 class OrderListCreateView(APIView):
-    @extend_schema(parameters=[OrderListQuerySerializer], responses=OrderSerializer(many=True))
+    # Read by the schema generator, which documents the page envelope and page parameters.
+    pagination_class = PageNumberPagination
+
+    @extend_schema(
+        parameters=[OrderListQuerySerializer],
+        responses={200: OrderSerializer(many=True), **errors(400, 401, 404)},
+    )
     def get(self, request: Request) -> Response:
         query = OrderListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -47,7 +59,7 @@ class OrderListCreateView(APIView):
 
     @extend_schema(
         request=OrderCreateSerializer,
-        responses={201: OrderSerializer},
+        responses={201: OrderSerializer, **errors(400, 401, 409, 422, 503)},
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER)],
     )
     def post(self, request: Request) -> Response:
@@ -79,14 +91,14 @@ class OrderListCreateView(APIView):
 
 
 class OrderDetailView(APIView):
-    @extend_schema(responses=OrderSerializer)
+    @extend_schema(responses={200: OrderSerializer, **errors(401, 404)})
     def get(self, request: Request, order_id: UUID) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)
         return Response(OrderSerializer(order).data)
 
 
 class OrderStatusView(APIView):
-    @extend_schema(responses=OrderStatusSerializer)
+    @extend_schema(responses={200: OrderStatusSerializer, **errors(401, 404)})
     def get(self, request: Request, order_id: UUID) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)
         history = selectors.order_history(order=order)
@@ -94,7 +106,10 @@ class OrderStatusView(APIView):
 
 
 class OrderPayView(APIView):
-    @extend_schema(request=OrderPaySerializer, responses=OrderSerializer)
+    @extend_schema(
+        request=OrderPaySerializer,
+        responses={200: OrderSerializer, **errors(400, 401, 402, 404, 409, 503)},
+    )
     def post(self, request: Request, order_id: UUID) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)
         serializer = OrderPaySerializer(data=request.data)
@@ -108,7 +123,7 @@ class OrderPayView(APIView):
 
 
 class OrderCancelView(APIView):
-    @extend_schema(request=None, responses=OrderSerializer)
+    @extend_schema(request=None, responses={200: OrderSerializer, **errors(401, 404, 409)})
     def post(self, request: Request, order_id: UUID) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)
         order = services.order_cancel(order_id=order.pk, by_admin=order.user_id != request.user.id)

@@ -74,6 +74,14 @@ class TagsField(serializers.Field):
         return list(value or [])
 
 
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer: ``{message, code, errors}`` (ARCHITECTURE §3)."""
+
+    message = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(help_text="Field errors keyed by the request's field names.")
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not accept (e.g. ``seller``) instead of silently ignoring them."""
 

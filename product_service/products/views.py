@@ -19,6 +19,7 @@ from products.models import Product
 from products.permissions import ReadOnlyOrAuthenticated, can_edit
 from products.serializers import (
     ORDER_ID_PATTERN,
+    ErrorSerializer,
     ExpiredCountSerializer,
     ProductInputSerializer,
     ProductListQuerySerializer,
@@ -35,6 +36,14 @@ from products.serializers import (
 
 # The old list answers a plain array; this bounds it.
 LEGACY_LIST_LIMIT = 1000
+
+
+def errors(*codes: int) -> dict[int, type[ErrorSerializer]]:
+    """The error answers (``{message, code, errors}``) an operation documents besides success.
+
+    401 is there wherever a token is read: a bad or revoked one is refused even on public reads.
+    """
+    return dict.fromkeys(codes, ErrorSerializer)
 
 
 def _product_or_404(product_id: str) -> Product:
@@ -55,10 +64,12 @@ class ProductListView(APIView):
     """``GET /product/``: the public catalogue; ``POST /product/``: list a product for sale."""
 
     permission_classes = [ReadOnlyOrAuthenticated]
+    # Read by the schema generator, which documents the page envelope and page parameters.
+    pagination_class = PageNumberPagination
 
     @extend_schema(
-        parameters=[ProductListQuerySerializer, OpenApiParameter("page", int)],
-        responses=ProductSerializer(many=True),
+        parameters=[ProductListQuerySerializer],
+        responses={200: ProductSerializer(many=True), **errors(400, 401, 404)},
     )
     def get(self, request: Request) -> Response:
         query = ProductListQuerySerializer(data=request.query_params)
@@ -79,7 +90,9 @@ class ProductListView(APIView):
         )
         return paginator.get_paginated_response(ProductSerializer(page, many=True).data)
 
-    @extend_schema(request=ProductInputSerializer, responses={201: ProductSerializer})
+    @extend_schema(
+        request=ProductInputSerializer, responses={201: ProductSerializer, **errors(400, 401)}
+    )
     def post(self, request: Request) -> Response:
         return _create_product(request)
 
@@ -87,7 +100,9 @@ class ProductListView(APIView):
 class ProductCreateLegacyView(APIView):
     """``POST /product/create``: the old create call, same body and answer as ``POST /product/``."""
 
-    @extend_schema(request=ProductInputSerializer, responses={201: ProductSerializer})
+    @extend_schema(
+        request=ProductInputSerializer, responses={201: ProductSerializer, **errors(400, 401)}
+    )
     def post(self, request: Request) -> Response:
         return _create_product(request)
 
@@ -99,7 +114,7 @@ class ProductListLegacyView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("filter", str, description='e.g. {"category": "Books"}')],
-        responses=ProductSerializer(many=True),
+        responses={200: ProductSerializer(many=True), **errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
         parsed = parse_legacy_filter(request.query_params.get("filter"))
@@ -121,15 +136,19 @@ class ProductDetailView(APIView):
             raise NotFound("No such product.")
         return product
 
-    @extend_schema(responses=ProductSerializer)
+    @extend_schema(responses={200: ProductSerializer, **errors(401, 404)})
     def get(self, request: Request, product_id: str) -> Response:
         return Response(ProductSerializer(_product_or_404(product_id)).data)
 
-    @extend_schema(request=ProductInputSerializer, responses=ProductSerializer)
+    @extend_schema(
+        request=ProductInputSerializer, responses={200: ProductSerializer, **errors(400, 401, 404)}
+    )
     def put(self, request: Request, product_id: str) -> Response:
         return self._update(request, product_id, partial=False)
 
-    @extend_schema(request=ProductInputSerializer, responses=ProductSerializer)
+    @extend_schema(
+        request=ProductInputSerializer, responses={200: ProductSerializer, **errors(400, 401, 404)}
+    )
     def patch(self, request: Request, product_id: str) -> Response:
         return self._update(request, product_id, partial=True)
 
@@ -141,7 +160,7 @@ class ProductDetailView(APIView):
         product = services.product_update(product=product, changes=dict(serializer.validated_data))
         return Response(ProductSerializer(product).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **errors(401, 404, 409)})
     def delete(self, request: Request, product_id: str) -> Response:
         services.product_delete(product=self._editable(request, product_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -152,7 +171,7 @@ class ProductQuantityView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=ProductQuantitySerializer)
+    @extend_schema(responses={200: ProductQuantitySerializer, **errors(401, 404)})
     def get(self, request: Request, product_id: str) -> Response:
         product = _product_or_404(product_id)
         return Response(ProductQuantitySerializer(product).data)
@@ -162,8 +181,9 @@ class ProductReviewsView(APIView):
     """``GET /product/{id}/reviews`` (public) and ``POST`` (one review per user per product)."""
 
     permission_classes = [ReadOnlyOrAuthenticated]
+    pagination_class = PageNumberPagination
 
-    @extend_schema(responses=ReviewSerializer(many=True))
+    @extend_schema(responses={200: ReviewSerializer(many=True), **errors(401, 404)})
     def get(self, request: Request, product_id: str) -> Response:
         product = _product_or_404(product_id)
         paginator = PageNumberPagination()
@@ -172,7 +192,10 @@ class ProductReviewsView(APIView):
         )
         return paginator.get_paginated_response(ReviewSerializer(page, many=True).data)
 
-    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewSerializer})
+    @extend_schema(
+        request=ReviewInputSerializer,
+        responses={201: ReviewSerializer, **errors(400, 401, 404, 409)},
+    )
     def post(self, request: Request, product_id: str) -> Response:
         product = _product_or_404(product_id)
         serializer = ReviewInputSerializer(data=request.data)
@@ -201,7 +224,14 @@ class InternalView(APIView):
 class ReservationCreateView(InternalView):
     """``POST /internal/reservations``: reserve every item of an order, or none."""
 
-    @extend_schema(request=ReservationInputSerializer, responses={201: ReservationSerializer})
+    @extend_schema(
+        request=ReservationInputSerializer,
+        responses={
+            201: ReservationSerializer,
+            200: ReservationSerializer,
+            **errors(400, 401, 403, 409),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = ReservationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -220,7 +250,7 @@ class ReservationCreateView(InternalView):
 class ReservationDetailView(InternalView):
     """``GET /internal/reservations/{orderId}``: the order's reservation, for audits and support."""
 
-    @extend_schema(responses=ReservationSerializer)
+    @extend_schema(responses={200: ReservationSerializer, **errors(401, 403, 404)})
     def get(self, request: Request, order_id: str) -> Response:
         reservation = selectors.reservation_get(order_id=order_id)
         if reservation is None:
@@ -231,7 +261,9 @@ class ReservationDetailView(InternalView):
 class ReservationCommitView(InternalView):
     """``POST /internal/reservations/{orderId}/commit``: reserved stock becomes sold."""
 
-    @extend_schema(request=None, responses=ReservationStatusSerializer)
+    @extend_schema(
+        request=None, responses={200: ReservationStatusSerializer, **errors(401, 403, 404, 409)}
+    )
     def post(self, request: Request, order_id: str) -> Response:
         reservation = stock.reservation_commit(order_id=order_id)
         return Response(ReservationStatusSerializer(reservation).data)
@@ -240,7 +272,9 @@ class ReservationCommitView(InternalView):
 class ReservationReleaseView(InternalView):
     """``POST /internal/reservations/{orderId}/release``: the order's stock returns to sale."""
 
-    @extend_schema(request=None, responses=ReservationStatusSerializer)
+    @extend_schema(
+        request=None, responses={200: ReservationStatusSerializer, **errors(401, 403, 404, 409)}
+    )
     def post(self, request: Request, order_id: str) -> Response:
         reservation = stock.reservation_release(order_id=order_id)
         return Response(ReservationStatusSerializer(reservation).data)
@@ -249,7 +283,7 @@ class ReservationReleaseView(InternalView):
 class ReservationExpireView(InternalView):
     """``POST /internal/reservations/expire``: release reservations past their lifetime."""
 
-    @extend_schema(request=None, responses=ExpiredCountSerializer)
+    @extend_schema(request=None, responses={200: ExpiredCountSerializer, **errors(401, 403)})
     def post(self, request: Request) -> Response:
         return Response({"released": stock.reservations_expire()})
 
@@ -257,7 +291,10 @@ class ReservationExpireView(InternalView):
 class ProductQuantityCommitView(InternalView):
     """``PUT /internal/product/{id}/quantity`` ``{quantity, orderId}``: the old single commit."""
 
-    @extend_schema(request=ProductQuantityCommitSerializer, responses=ReservationSerializer)
+    @extend_schema(
+        request=ProductQuantityCommitSerializer,
+        responses={200: ReservationSerializer, **errors(400, 401, 403, 404, 409)},
+    )
     def put(self, request: Request, product_id: str) -> Response:
         object_id = parse_object_id(product_id)
         if object_id is None:

@@ -40,6 +40,27 @@ def test_the_openapi_schema_lists_the_order_routes(client):
 
 
 @pytest.mark.django_db
+def test_the_openapi_schema_documents_auth_pages_and_error_answers(client):
+    schema = client.get("/api/schema", HTTP_ACCEPT="application/json").json()
+    paths = schema["paths"]
+
+    assert {"bearerAuth", "cookieAuth", "internalToken"} <= set(
+        schema["components"]["securitySchemes"]
+    )
+    assert paths["/orders"]["get"]["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]
+    assert paths["/internal/outbox/relay"]["post"]["security"] == [{"internalToken": []}]
+    ok = paths["/orders"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    page = schema["components"]["schemas"][ok["$ref"].rsplit("/", 1)[1]]
+    assert {"count", "next", "previous", "results"} <= set(page["properties"])
+    assert set(paths["/orders"]["post"]["responses"]) >= {"201", "400", "401", "409", "422"}
+    assert set(paths["/orders/{order_id}"]["get"]["responses"]) >= {"200", "401", "404"}
+    assert set(paths["/orders/{order_id}/pay"]["post"]["responses"]) >= {"200", "402", "409"}
+    internal = paths["/internal/orders/{order_id}/status"]["put"]["responses"]
+    assert set(internal) >= {"200", "400", "404", "409"}
+    assert internal["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Order")
+
+
+@pytest.mark.django_db
 def test_unknown_routes_answer_json_404(client):
     response = client.get("/orders/")
 

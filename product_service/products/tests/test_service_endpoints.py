@@ -39,6 +39,37 @@ def test_openapi_schema_describes_the_public_and_internal_routes(api_client):
         assert path in paths
 
 
+def test_openapi_schema_documents_pages_and_error_answers(api_client):
+    """Lists answer a page envelope, and every error an operation can answer is documented."""
+    schema = api_client.get("/api/schema", HTTP_ACCEPT="application/json").json()
+    paths = schema["paths"]
+
+    for path in ["/product/", "/product/{product_id}/reviews"]:
+        ok = paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        page = schema["components"]["schemas"][ok["$ref"].rsplit("/", 1)[1]]
+        assert {"count", "next", "previous", "results"} <= set(page["properties"])
+        assert {"page", "pageSize"} <= {p["name"] for p in paths[path]["get"]["parameters"]}
+    assert set(paths["/product/{product_id}"]["get"]["responses"]) >= {"200", "404"}
+    assert set(paths["/product/{product_id}"]["patch"]["responses"]) >= {"400", "401", "404"}
+    assert set(paths["/product/{product_id}"]["delete"]["responses"]) >= {"204", "404", "409"}
+    assert set(paths["/product/"]["post"]["responses"]) >= {"201", "400", "401"}
+    assert set(paths["/product/list"]["get"]["responses"]) >= {"200", "400"}
+    assert set(paths["/internal/reservations"]["post"]["responses"]) >= {
+        "200",
+        "201",
+        "400",
+        "401",
+        "409",
+    }
+    error = paths["/product/{product_id}"]["get"]["responses"]["404"]
+    error_ref = error["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][error_ref]["properties"]) == {
+        "message",
+        "code",
+        "errors",
+    }
+
+
 def test_unknown_routes_answer_json_404(api_client):
     response = api_client.get("/nowhere")
 
