@@ -337,7 +337,8 @@ def render(results: dict, *, complete: bool) -> str:
 
     add("## Raw data\n")
     add(
-        "`bench/results/`: `results.json` (everything above), `<scenario>_stats.csv`, "
+        f"`{results.get('raw_dir', 'bench/results')}/`: `results.json` (everything above), "
+        "`<scenario>_stats.csv`, "
         "`_stats_history.csv`, `_failures.csv` (locust's CSV), `<scenario>.locust.log`, "
         "`latency-confirmation-ms.json` (each order's payment → confirmed time). The "
         "services' logs of the run are in `bench/var/logs/` (not committed).\n"

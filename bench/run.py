@@ -1042,13 +1042,23 @@ def main(argv: list[str] | None = None) -> int:
     argv_text = " ".join(shlex.quote(arg) for arg in (argv if argv is not None else sys.argv[1:]))
     command = f"./manage_all.sh bench {argv_text}".strip()
 
+    global RESULTS
+    if args.output:
+        # A report elsewhere keeps its raw data beside it; bench/results/ stays as it is.
+        RESULTS = args.output.resolve().parent / f"{args.output.stem}-results"
     RESULTS.mkdir(parents=True, exist_ok=True)
     for old in RESULTS.iterdir():
         if old.is_file():
             old.unlink()
+    # Ctrl-C and SIGTERM both stop the run and everything it started (SIGINT is set
+    # explicitly: a shell starting the run in the background would have it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     bench = Bench(args)
     bench.results["command"] = command
+    bench.results["raw_dir"] = str(
+        RESULTS.relative_to(ROOT) if RESULTS.is_relative_to(ROOT) else RESULTS
+    )
     bench.results["options"] = {key: str(value) for key, value in vars(args).items()}
     complete = False
     try:
