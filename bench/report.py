@@ -58,6 +58,10 @@ def render(results: dict, *, complete: bool) -> str:
         "the run means other work shared the machine and the absolute figures are low.\n"
     )
 
+    add(
+        "Why targets are missed, with profiles and proposed fixes: `bench/FINDINGS.md` "
+        "(written by hand from such runs).\n"
+    )
     add("## Machine\n")
     add("| | |\n|---|---|")
     keys = ("cpu", "nproc", "memory", "os", "kernel", "python", "postgresql", "rabbitmq", "mongodb")
