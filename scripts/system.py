@@ -150,7 +150,7 @@ class System:
             "ADMIN_PASSWORD": stored["ADMIN_PASSWORD"],
             "CELERY_BROKER_URL": settings.broker_url or "filesystem://",
             "CELERY_FS_BROKER_DIR": str(settings.var_dir / "broker"),
-            "CELERY_BEAT_SCHEDULE_DIR": str(settings.var_dir / "run"),
+            "VAR_DIR": str(settings.var_dir / service),
             "WEB_CONCURRENCY": str(settings.web_concurrency),
             "HOST": "127.0.0.1",
             "PORT": str(settings.ports[service]),
