@@ -17,7 +17,9 @@ TITLES = {
 
 
 def _ms(value) -> str:
-    return "-" if value is None else f"{value:,.0f}"
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
 
 
 def _ratio(value: float | None) -> str:
@@ -144,6 +146,25 @@ def render(results: dict, *, complete: bool) -> str:
             f"| {latency.get('confirmed_per_second') or '-'} | {factor} |"
         )
         add(f"\nFinal statuses of those orders: `{stats.get('final_statuses')}`.\n")
+        segments = stats.get("segments")
+        if segments:
+            add(
+                "Where that time goes, per `order.paid` event, from the databases' timestamps: "
+                "**publish** = outbox row written (in the payment's transaction) → published to "
+                "RabbitMQ (`sent_at`); **queue** = published → taken by the worker (event log "
+                "`received_at`); **handle** = taken → handled (stock committed, order "
+                "confirmed: `completed_at`).\n"
+            )
+            add("| segment | events | p50 ms | p95 ms | p99 ms |")
+            add("|---|---:|---:|---:|---:|")
+            for name in ("publish", "queue", "handle"):
+                if name in segments:
+                    seg = segments[name]
+                    add(
+                        f"| {name} | {seg['count']} | {_ms(seg['p50_ms'])} | {_ms(seg['p95_ms'])} "
+                        f"| {_ms(seg['p99_ms'])} |"
+                    )
+            add("")
 
     worker = scenarios.get("worker")
     if worker:

@@ -733,6 +733,8 @@ class Bench:
         if orders is None:
             raise BenchError("the latency scenario needs the orders scenario's throughput")
         target = orders["orders_per_second"] / 2
+        if target <= 0:
+            raise BenchError("the orders scenario placed no order: nothing to pace at half of")
         per_user = target / self.args.users
         out = VAR / "latency-orders.json"
         out.unlink(missing_ok=True)
@@ -751,6 +753,7 @@ class Bench:
         stats["drain_seconds"] = drained
         stats["final_statuses"] = dict(self.status_counts(ids)) if ids else {}
         stats["confirmation"] = self.confirmation_latency(placed)
+        stats["segments"] = self.latency_segments(ids)
         self.results["scenarios"]["latency"] = stats
         conf = stats["confirmation"]
         say(
@@ -800,6 +803,46 @@ class Bench:
             summary.update(p50_ms=None, p95_ms=None, p99_ms=None, max_ms=None, mean_ms=None,
                            confirmed_per_second=None)  # fmt: skip
         return summary
+
+    def latency_segments(self, order_ids: list[str]) -> dict:
+        """Where payment → confirmed goes, per order, from the two databases' timestamps:
+        outbox row written → published (``sent_at``) → taken by the worker (event log
+        ``received_at``) → handled (``completed_at``)."""
+        if not order_ids:
+            return {}
+        outbox = self.query(
+            "orders",
+            "SELECT id::text, created_at, sent_at FROM orders_outboxevent "
+            "WHERE event_type = 'order.paid' AND order_id::text = ANY(%s)",
+            (order_ids,),
+        )
+        events = {
+            row[0]: row[1:]
+            for row in self.query(
+                "integration",
+                "SELECT event_id, received_at, completed_at FROM events_processedevent "
+                "WHERE event_type = 'order.paid' AND order_id = ANY(%s)",
+                (order_ids,),
+            )
+        }
+        segments: dict[str, list[float]] = {"publish": [], "queue": [], "handle": []}
+        for event_id, written, sent in outbox:
+            received, completed = events.get(event_id, (None, None))
+            if not (sent and received and completed):
+                continue
+            segments["publish"].append((sent - written).total_seconds() * 1000)
+            segments["queue"].append((received - sent).total_seconds() * 1000)
+            segments["handle"].append((completed - received).total_seconds() * 1000)
+        return {
+            name: {
+                "count": len(values),
+                "p50_ms": round(percentile(values, 50), 1),
+                "p95_ms": round(percentile(values, 95), 1),
+                "p99_ms": round(percentile(values, 99), 1),
+            }
+            for name, values in segments.items()
+            if values
+        }
 
     def worker_run(self, workers: int) -> dict:
         """Paid orders queued with no worker running, then drained by ``workers`` processes."""
