@@ -1109,7 +1109,11 @@ def main(argv: list[str] | None = None) -> int:
         complete = True
     except KeyboardInterrupt:
         say("interrupted; stopping everything")
-    except (BenchError, infra.InfrastructureError, requests.RequestException) as exc:
+    except Exception as exc:
+        if not isinstance(exc, (BenchError, infra.InfrastructureError)):
+            import traceback
+
+            traceback.print_exc()
         say(f"failed: {exc}")
         if bench.system is not None:
             for name, process in bench.system.processes.items():
