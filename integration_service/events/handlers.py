@@ -159,6 +159,10 @@ HANDLERS: dict[str, Callable[..., HandlingResult]] = {
 }
 
 
+def acts_on(event_type: str) -> bool:
+    return event_type in HANDLERS
+
+
 def order_event_handle(*, event: OrderEvent) -> HandlingResult:
     """Apply ``event``; types this worker does not act on are ignored."""
     handler = HANDLERS.get(event.event_type)

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from events.envelopes import OrderEvent
-from events.handlers import PermanentError, TransientError, order_event_handle
+from events.handlers import PermanentError, TransientError, acts_on, order_event_handle
 from events.models import FINAL_OUTCOMES, Outcome, ProcessedEvent
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,8 @@ def order_event_process(*, event: OrderEvent, final_attempt: bool) -> Processing
     A transient failure leaves the event ``failed`` (to be retried) or, on the
     ``final_attempt``, ``dead``; a permanent or unexpected failure makes it ``dead``.
     """
+    if not acts_on(event.event_type):
+        return _ignored_event_record(event=event)
     with transaction.atomic():
         record, _ = ProcessedEvent.objects.select_for_update().get_or_create(
             event_id=event.event_id,
@@ -98,6 +100,36 @@ def order_event_process(*, event: OrderEvent, final_attempt: bool) -> Processing
         return ProcessingReport(
             outcome=outcome, result=result, error=error, attempts=record.attempts
         )
+
+
+def _ignored_event_record(*, event: OrderEvent) -> ProcessingReport:
+    """An event this worker does not act on: one insert, no lock (nothing to serialise)."""
+    result = "no action for this event type"
+    record, created = ProcessedEvent.objects.get_or_create(
+        event_id=event.event_id,
+        defaults={
+            "event_type": event.event_type,
+            "order_id": event.order_id,
+            "outcome": Outcome.IGNORED,
+            "result": result,
+            "attempts": 1,
+            "envelope": event.envelope,
+            "completed_at": timezone.now(),
+        },
+    )
+    if created:
+        return ProcessingReport(outcome=Outcome.IGNORED, result=result, attempts=1)
+    if record.outcome in FINAL_OUTCOMES:
+        return _duplicate(record)
+    ProcessedEvent.objects.filter(pk=record.pk).update(
+        outcome=Outcome.IGNORED,
+        result=result,
+        last_error="",
+        attempts=F("attempts") + 1,
+        completed_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    return ProcessingReport(outcome=Outcome.IGNORED, result=result, attempts=record.attempts + 1)
 
 
 def order_event_mark_failed(*, event: OrderEvent, error: str, dead: bool) -> None:

@@ -85,6 +85,19 @@ def _never_consume_dead_letters(instance: Any = None, **_: Any) -> None:
         queues.deselect(DEAD_LETTER_QUEUE)
 
 
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(**_: Any) -> None:
+    """Drop connections that broke (e.g. PostgreSQL restarted) or outlived CONN_MAX_AGE.
+
+    Celery reuses connections across tasks (``CELERY_DB_REUSE_MAX``) but never checks
+    them; this is what Django does around every request.
+    """
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 class BeatScheduler(PersistentScheduler):
     """The default persistent scheduler, creating the folder of its schedule file first.
 

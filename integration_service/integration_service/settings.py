@@ -119,7 +119,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # A task that fails unexpectedly is rejected (so dead-lettered), never acknowledged and lost.
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=1 if _SQLITE else 2)
+# The worker mostly waits on HTTP calls: several processes per pod (one on SQLite, local mode).
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=1 if _SQLITE else 4)
+# Keep database connections across tasks instead of a new PostgreSQL backend per event;
+# celery.py closes broken or CONN_MAX_AGE-old ones around every task.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 # Above the worst case of one event: three calls, each with its in-call retry, at the read timeout.

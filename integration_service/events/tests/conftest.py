@@ -158,7 +158,6 @@ def start_worker(
         heartbeat = tmp_path / f"heartbeat-{len(started)}"
         env = {
             "DATABASE_URL": _database_url(),
-            "DATABASE_CONN_MAX_AGE": "0",
             "CELERY_BROKER_URL": broker.url,
             "PRODUCT_SERVICE_URL": product_service.url,
             "ORDER_SERVICE_URL": order_service.url,

@@ -192,3 +192,20 @@ def test_a_delivery_overtaken_by_a_concurrent_one_counts_as_a_duplicate_not_an_a
     assert record.attempts == 1
     assert record.duplicate_deliveries == 1
     assert product_service.calls == []
+
+
+def test_an_ignored_event_recorded_dead_before_is_recorded_ignored_when_it_comes_again(
+    product_service, order_service
+):
+    record = ProcessedEventFactory(
+        envelope=EnvelopeFactory(type=ORDER_CREATED), outcome=Outcome.DEAD, result=""
+    )
+
+    report = order_event_process(
+        event=envelope_parse(envelope=record.envelope), final_attempt=False
+    )
+
+    assert report.outcome == Outcome.IGNORED
+    record.refresh_from_db()
+    assert record.outcome == Outcome.IGNORED
+    assert record.attempts == 2
