@@ -76,14 +76,22 @@ def load_schema(api, service: str) -> schemathesis.BaseSchema:
 
 
 class Credentials:
-    """A user of its own for the fuzzer, re-logged-in when a fuzzed logout revoked its token."""
+    """A user of its own for the fuzzer; each fuzzed logout gets a token of its own to revoke."""
 
-    def __init__(self, api) -> None:
+    def __init__(self, api, session) -> None:
         self.api = api
+        self.session = session
         self.user, self.token = api.new_user()
 
     def fresh_token(self) -> str:
-        return self.api.login(self.user["email"], self.user["password"])
+        # Through the cookie-less session, so the revoked token lingers in no cookie jar.
+        response = self.session.post(
+            self.api.url("user_service", "/users/login"),
+            json={"email": self.user["email"], "password": self.user["password"]},
+            timeout=15,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["token"]
 
     def headers_for(self, case) -> dict[str, str]:
         path = case.operation.path
@@ -99,15 +107,15 @@ class Credentials:
 
 
 @pytest.fixture(scope="module")
-def credentials(api) -> Credentials:
-    return Credentials(api)
-
-
-@pytest.fixture(scope="module")
 def fuzz_session():
     session = session_from(FUZZ_SOURCE_ADDRESS)
     yield session
     session.close()
+
+
+@pytest.fixture(scope="module")
+def credentials(api, fuzz_session) -> Credentials:
+    return Credentials(api, fuzz_session)
 
 
 @pytest.fixture(params=SERVICES)

@@ -8,6 +8,8 @@ nor are throttled by it.
 
 from __future__ import annotations
 
+from http.cookiejar import DefaultCookiePolicy
+
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -23,8 +25,14 @@ class SourceAddressAdapter(HTTPAdapter):
 
 
 def session_from(source_address: str) -> requests.Session:
-    """A session whose connections come from ``source_address`` (e.g. ``127.0.0.23``)."""
+    """A session whose connections come from ``source_address`` (e.g. ``127.0.0.23``).
+
+    It keeps no cookies: login answers set ``userAuthToken``, and a remembered cookie
+    would silently authenticate the calls meant to carry no credentials (or a revoked
+    token would fail them).
+    """
     session = requests.Session()
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     adapter = SourceAddressAdapter(source_address)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
