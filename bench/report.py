@@ -337,7 +337,7 @@ def render(results: dict, *, complete: bool) -> str:
             "for the services, a task (`order_event_process`) for the worker, a command "
             "(`dispatch`) for SecantusDB. Profiling slows the parts down: the figures of a "
             "profiled run are not the benchmark's. Collapsed stacks (every sample): "
-            "`bench/results/profile-*.txt`.\n"
+            f"`{results.get('raw_dir', 'bench/results')}/profile-*.txt` (not committed).\n"
         )
         for name, part, summary in profiled:
             if not summary.get("samples"):
