@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -53,6 +54,21 @@ class ServiceUnavailable(ApiError):
     default_detail = "A service this request depends on is unavailable; try again."
 
 
+def _store_unavailable_errors() -> tuple[type[Exception], ...]:
+    """Errors meaning a store is unreachable (not a bug): answered 503, to be retried."""
+    errors: list[type[Exception]] = [OperationalError, InterfaceError]
+    try:
+        from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+    except ImportError:  # a service without MongoDB
+        pass
+    else:
+        errors += [AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError]
+    return tuple(errors)
+
+
+STORE_UNAVAILABLE = _store_unavailable_errors()
+
+
 def error_body(message: str, code: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"message": message, "code": code, "errors": errors or {}}
 
@@ -90,6 +106,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, STORE_UNAVAILABLE):
+        logger.warning("store unavailable", extra={"error": f"{exc.__class__.__name__}: {exc}"})
+        exc = ServiceUnavailable("The service's store is unavailable; try again shortly.")
     elif isinstance(exc, RequestDataTooBig):
         exc = ApiError("Request body too large.", code="request_too_large", status_code=413)
     elif isinstance(exc, ValidationError):
@@ -100,6 +119,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = "5"
 
     if isinstance(exc, ApiError):
         body = error_body(str(exc.detail), exc.code, exc.errors)

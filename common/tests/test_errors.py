@@ -32,3 +32,20 @@ def test_unknown_route_is_json_404(client):
 
     assert response.status_code == 404
     assert response.json() == {"message": "Not found.", "code": "not_found", "errors": {}}
+
+
+def test_database_outage_is_503_with_retry_after_not_500(client, monkeypatch):
+    from django.db import OperationalError
+
+    from tests import urls
+
+    def broken(serializer, *args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(urls.EchoSerializer, "is_valid", broken)
+
+    response = client.post("/echo", {"name": "x"}, content_type="application/json")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json()["code"] == "service_unavailable"

@@ -1,0 +1,59 @@
+"""Read-only looks into the services' stores, to audit what the APIs do not show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pymongo
+from bson import ObjectId
+
+from system import System
+
+
+class Stores:
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self._mongo = pymongo.MongoClient(
+            system.settings.mongodb_uri, serverSelectionTimeoutMS=5000
+        )
+
+    def sql(self, service: str, query: str, params: tuple = ()) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.system.database_url(service), connect_timeout=5) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def stock(self, product_id: str) -> dict[str, int]:
+        """available, reserved and sold of one product, straight from MongoDB."""
+        document = self._mongo.get_default_database("ecommerce_products")["products"].find_one(
+            {"_id": ObjectId(product_id)}, {"quantity": 1, "reserved": 1, "sold": 1}
+        )
+        return {
+            "available": document["quantity"],
+            "reserved": document["reserved"],
+            "sold": document["sold"],
+        }
+
+    def outbox(self, order_id: str) -> list[tuple[str, str, dict]]:
+        """(event type, state, envelope) of every outbox row of an order."""
+        return self.sql(
+            "order_service",
+            "SELECT event_type, state, envelope FROM orders_outboxevent WHERE order_id = %s ORDER BY created_at",
+            (order_id,),
+        )
+
+    def handled(self, order_id: str) -> list[tuple[str, str, int, int]]:
+        """(event type, outcome, attempts, duplicate deliveries) the worker recorded for an order."""
+        return self.sql(
+            "integration_service",
+            "SELECT event_type, outcome, attempts, duplicate_deliveries FROM events_processedevent "
+            "WHERE order_id = %s ORDER BY received_at",
+            (order_id,),
+        )
+
+    def transitions(self, order_id: str) -> list[str]:
+        rows = self.sql(
+            "order_service",
+            "SELECT to_status FROM orders_statushistory WHERE order_id = %s ORDER BY created_at, id",
+            (order_id,),
+        )
+        return [row[0] for row in rows]
