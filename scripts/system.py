@@ -258,14 +258,8 @@ class System:
 
     def start(self) -> None:
         """Start every web service, the worker and the scheduler; wait until all are ready."""
-        config = str(ROOT / "deploy" / "gunicorn.conf.py")
         for service in WEB_SERVICES:
-            self._start(
-                service,
-                [str(BIN / "gunicorn"), "-c", config, f"{service}.wsgi:application"],
-                cwd=ROOT / service,
-                env=self.environment(service),
-            )
+            self.start_service(service, wait=False)
         env = self.environment("integration_service")
         self.start_worker(env=env)
         self._start(
@@ -290,6 +284,21 @@ class System:
                 process=self.processes[service].popen,
             )
         self.save_state()
+
+    def start_service(self, service: str, *, wait: bool = True) -> infra.Process:
+        """Start one web service under gunicorn (again, after a stop)."""
+        config = str(ROOT / "deploy" / "gunicorn.conf.py")
+        process = self._start(
+            service,
+            [str(BIN / "gunicorn"), "-c", config, f"{service}.wsgi:application"],
+            cwd=ROOT / service,
+            env=self.environment(service),
+        )
+        if wait:
+            infra.wait_for_http(
+                f"{self.settings.url(service)}/ready", timeout=90, process=process.popen
+            )
+        return process
 
     def start_worker(
         self, *, name: str = "worker", env: dict[str, str] | None = None
