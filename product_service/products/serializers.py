@@ -45,12 +45,24 @@ class ObjectIdField(serializers.CharField):
         return object_id
 
 
+def _is_storable(value: str) -> bool:
+    """No NUL and no lone surrogates: text MongoDB stores as given (UTF-8 cannot encode them)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @extend_schema_field(serializers.ListField(child=serializers.CharField()))
 class TagsField(serializers.Field):
     """A list of strings; a single string is taken as a one-element list (old clients)."""
 
     default_error_messages = {
         "invalid": "Tags must be a list of strings.",
+        "not_text": "A tag may not contain NUL characters or lone surrogates.",
         "too_many": f"At most {MAX_TAGS} tags.",
         "too_long": f"A tag has at most {MAX_TAG_LENGTH} characters.",
     }
@@ -62,6 +74,8 @@ class TagsField(serializers.Field):
             self.fail("invalid")
         tags: list[str] = []
         for tag in (t.strip() for t in data):
+            if not _is_storable(tag):
+                self.fail("not_text")
             if len(tag) > MAX_TAG_LENGTH:
                 self.fail("too_long")
             if tag and tag not in tags:
@@ -162,13 +176,7 @@ LEGACY_FILTER_KEYS = frozenset({"category", "title", "id"})
 
 def _is_plain_text(value: object) -> bool:
     """A string MongoDB can store as given: short, no NUL, no lone surrogates."""
-    if not isinstance(value, str) or len(value) > 200 or "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return isinstance(value, str) and len(value) <= 200 and _is_storable(value)
 
 
 def parse_legacy_filter(raw: str | None) -> dict[str, Any]:

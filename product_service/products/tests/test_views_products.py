@@ -1,5 +1,6 @@
 """The public catalogue API: create, list (filters, search, pagination, ordering), detail, edits."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -55,6 +56,20 @@ def test_product_create_takes_the_old_clients_single_tag_and_short_image(seller_
     assert response.status_code == 201
     assert response.json()["tags"] == ["tags"]
     assert response.json()["imageUrl"] == "image"
+
+
+@pytest.mark.parametrize("tag", ["a\x00b", "a\ud800b", "\udfff"])
+def test_product_create_refuses_tags_mongodb_cannot_store(seller_client, tag):
+    """A NUL or a lone surrogate in a tag was stored as given or failed the insert (a 500)."""
+    response = seller_client.post(
+        "/product/",
+        data=json.dumps({**VALID_BODY, "tags": ["ok", tag]}),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400, response.content
+    assert "tags" in response.json()["errors"]
+    assert not Product.objects.exists()
 
 
 @pytest.mark.parametrize("path", ["/product/", "/product/create"])
