@@ -49,7 +49,13 @@ def retry_countdown(*, retries: int) -> float:
 def _log(message: str, *, level: int = logging.INFO, **fields: Any) -> None:
     # The request id (restored from the message by install_request_id_propagation, kept
     # across retries) is added to every record by the logging filter as ``request_id``.
-    logger.log(level, message, extra=fields)
+    # JSON logs carry the fields as keys; the text format gets them in the message too.
+    summary = " ".join(
+        f"{key}={fields[key]}"
+        for key in ("type", "eventId", "orderId", "outcome", "attempt")
+        if fields.get(key) is not None
+    )
+    logger.log(level, "%s (%s)", message, summary, extra={"event": message, **fields})
 
 
 @shared_task(bind=True, name=ORDER_EVENT_TASK, max_retries=None)

@@ -50,7 +50,7 @@ def test_a_published_event_is_handled_recorded_and_logged(
     assert product_service.effects == [("commit", "order-1")]
     assert order_service.orders["order-1"] == "confirmed"
     handled = wait_for(
-        lambda: [line for line in log_lines(worker) if line.get("message") == "order event handled"]
+        lambda: [line for line in log_lines(worker) if line.get("event") == "order event handled"]
     )
     assert handled[0]["eventId"] == envelope["eventId"]
     assert handled[0]["orderId"] == "order-1"
@@ -213,7 +213,7 @@ def test_a_malformed_envelope_goes_straight_to_the_dead_letters(
         lambda: [
             line
             for line in log_lines(worker)
-            if line.get("message") == "order event rejected: malformed envelope"
+            if line.get("event") == "order event rejected: malformed envelope"
         ]
     )
     assert rejected[0]["outcome"] == "dead"
