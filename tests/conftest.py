@@ -18,7 +18,8 @@ from system import Settings, System
 # Short windows so expiry and retries are observable within a test run.
 FAST = {
     "ORDER_PAYMENT_WINDOW_SECONDS": "6",
-    "RESERVATION_GRACE_SECONDS": "2",
+    # Orders expire fast; reservations outlive them, so a fault test's outage never loses one.
+    "RESERVATION_GRACE_SECONDS": "120",
     "RELAY_OUTBOX_INTERVAL_SECONDS": "2",
     "EXPIRE_ORDERS_INTERVAL_SECONDS": "2",
     "EXPIRE_RESERVATIONS_INTERVAL_SECONDS": "3",

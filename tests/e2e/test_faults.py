@@ -81,7 +81,7 @@ def rabbitmqctl(*args: str) -> None:
 
 
 def test_same_event_delivered_twice_changes_stock_and_status_once(
-    api, stores, seller, buyer, system
+    api, stores, seller, buyer, system, monkeypatch
 ):
     product = api.create_product(seller, quantity=5)
     [order_id] = place_and_pay(api, buyer, product["id"], 1)
@@ -89,6 +89,8 @@ def test_same_event_delivered_twice_changes_stock_and_status_once(
     stock_before = stores.stock(product["id"])
     paid_envelope = next(env for kind, _, env in stores.outbox(order_id) if kind == "order.paid")
 
+    # Celery prefers CELERY_BROKER_URL from the environment over its own argument.
+    monkeypatch.setenv("CELERY_BROKER_URL", system.settings.broker_url)
     publisher = Celery(broker=system.settings.broker_url)
     publisher.conf.update(task_serializer="json", accept_content=["json"])
     publisher.send_task(
@@ -191,9 +193,12 @@ def test_event_past_its_last_retry_is_dead_lettered_and_replay_finishes_it(
         system.start_service("product_service")
     assert api.order_status(buyer, order_id)["orderStatus"]["status"] == "paid"
 
+    paid_event = next(
+        env["eventId"] for kind, _, env in stores.outbox(order_id) if kind == "order.paid"
+    )
     env = {**os.environ, **system.environment("integration_service")}
     replay = subprocess.run(
-        [sys.executable, "manage.py", "replay_dead_letters"],
+        [sys.executable, "manage.py", "replay_dead_letters", "--event-id", paid_event],
         cwd=ROOT / "integration_service",
         env=env,
         capture_output=True,
@@ -201,6 +206,7 @@ def test_event_past_its_last_retry_is_dead_lettered_and_replay_finishes_it(
         timeout=120,
     )
     assert replay.returncode == 0, replay.stderr
+    assert f"replayed {paid_event}" in replay.stdout
     assert "1 dead letter(s) replayed" in replay.stdout
 
     api.wait_for_status(buyer, order_id, "confirmed", timeout=60)

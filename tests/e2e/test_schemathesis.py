@@ -20,6 +20,7 @@ reproduces it.
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 import schemathesis
@@ -51,10 +52,20 @@ CHECKS = [
 FUZZ_SOURCE_ADDRESS = "127.0.0.77"
 
 
-def config() -> Config:
+def config(known_ids: dict[str, list[str]] | None = None) -> Config:
+    """Bounded, derandomized generation; path ids drawn half the time from ``known_ids``.
+
+    ``known_ids`` maps a path parameter (``product_id``, ``order_id``) to ids of real objects
+    the fuzzer's user owns, so the generated bodies reach the code behind the 404 too.
+    """
+    known_ids = {name: ids for name, ids in (known_ids or {}).items() if ids}
     return Config.from_dict(
         {
             "seed": SEED,
+            "dictionaries": {name: {"values": ids} for name, ids in known_ids.items()},
+            "parameters": {
+                f"path.{name}": {"dictionary": name, "probability": 0.5} for name in known_ids
+            },
             # A real server on a small machine: some generated inputs are slow to answer.
             "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
             "generation": {
@@ -69,8 +80,10 @@ def config() -> Config:
     )
 
 
-def load_schema(api, service: str) -> schemathesis.BaseSchema:
-    schema = schemathesis.openapi.from_url(api.url(service, "/api/schema"), config=config())
+def load_schema(api, service: str, known_ids=None) -> schemathesis.BaseSchema:
+    schema = schemathesis.openapi.from_url(
+        api.url(service, "/api/schema"), config=config(known_ids)
+    )
     schema.config.update(base_url=api.url(service, ""))
     return schema
 
@@ -118,9 +131,37 @@ def credentials(api, fuzz_session) -> Credentials:
     return Credentials(api, fuzz_session)
 
 
+def known_objects(api, credentials, service: str) -> dict[str, list[str]]:
+    """Real objects of the fuzzer's user for the service's path ids."""
+    token = credentials.token
+    if service == "product_service":
+        products = [api.create_product(token, quantity=50)["id"] for _ in range(3)]
+        reservations = []
+        for _ in range(3):
+            order_id = f"fuzz-{uuid.uuid4().hex}"
+            response = api.internal(
+                "POST",
+                "product_service",
+                "/internal/reservations",
+                json={"orderId": order_id, "items": [{"productId": products[0], "quantity": 1}]},
+            )
+            assert response.status_code == 201, response.text
+            reservations.append(order_id)
+        return {"product_id": products, "order_id": reservations}
+    if service == "order_service":
+        product = api.create_product(token, quantity=100)["id"]
+        orders = []
+        for _ in range(3):
+            response = api.place_order(token, [(product, 1)])
+            assert response.status_code == 201, response.text
+            orders.append(response.json()["id"])
+        return {"order_id": orders}
+    return {}
+
+
 @pytest.fixture(params=SERVICES)
-def service_schema(request, api):
-    return load_schema(api, request.param)
+def service_schema(request, api, credentials):
+    return load_schema(api, request.param, known_objects(api, credentials, request.param))
 
 
 schema = schemathesis.pytest.from_fixture("service_schema")
