@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -19,7 +22,18 @@ from ecommerce_common.testing.infra import Process, rabbitmq_vhost
 from events.tests.stand_ins import OrderStandIn, ProductStandIn
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
-VHOST = "ecommerce_test_integration"
+# One vhost and one test database per run: several people run the whole repository's tests
+# on one machine, and two runs of this suite must never take each other's messages.
+RUN = os.environ.get("INTEGRATION_TEST_RUN") or str(os.getpid())
+VHOST = f"ecommerce_test_integration_{RUN}"
+TEST_DATABASE = f"test_ecommerce_integration_{RUN}"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    from django.conf import settings
+
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = TEST_DATABASE
 
 
 @pytest.fixture
@@ -50,9 +64,16 @@ def fast_client(settings) -> None:
 
 
 @pytest.fixture(scope="session")
-def broker_url() -> str:
-    """A private vhost, so a parallel run of another suite never shares these queues."""
-    return rabbitmq_vhost(VHOST)
+def broker_url() -> Iterator[str]:
+    """A private vhost, so no other run (of this suite or another) shares these queues."""
+    url = rabbitmq_vhost(VHOST)
+    yield url
+    subprocess.run(
+        [shutil.which("rabbitmqctl") or "rabbitmqctl", "delete_vhost", VHOST],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
 
 
 class Broker:
