@@ -11,7 +11,7 @@ Every response must:
   and media type (``content_type_conformance``);
 - have a status code the schema documents (``status_code_conformance``).
 
-Generation is bounded (``SCHEMATHESIS_MAX_EXAMPLES`` per operation, default 25) and
+Generation is bounded (``SCHEMATHESIS_MAX_EXAMPLES`` per operation, default 40) and
 derandomized from a fixed seed, so a run is repeatable; set ``SCHEMATHESIS_SEED`` to
 explore other inputs. A failure names the operation and prints a curl command that
 reproduces it.
@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from support.loopback import session_from
 
 SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20261124"))
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "40"))
 
 # The services whose schemas have operations (integration_service's is checked below).
 SERVICES = ["user_service", "product_service", "order_service"]
@@ -48,8 +48,14 @@ CHECKS = [
 ]
 
 # user_service throttles registration, refresh and login failures per client IP: the
-# fuzzer connects from an address of its own so it does not spend the other tests' budget.
+# fuzzer connects from an address of its own so it does not spend the other tests' budget,
+# and logs its user in from another (the fuzzed logins' failures may lock its address out).
 FUZZ_SOURCE_ADDRESS = "127.0.0.77"
+LOGIN_SOURCE_ADDRESS = "127.0.0.76"
+
+# gunicorn refuses a request line over 4094 bytes (414) before the service sees it: a
+# transport limit, not an answer of the API, so the schema cannot and does not describe it.
+URI_TOO_LONG = 414
 
 
 def config(known_ids: dict[str, list[str]] | None = None) -> Config:
@@ -91,9 +97,9 @@ def load_schema(api, service: str, known_ids=None) -> schemathesis.BaseSchema:
 class Credentials:
     """A user of its own for the fuzzer; each fuzzed logout gets a token of its own to revoke."""
 
-    def __init__(self, api, session) -> None:
+    def __init__(self, api) -> None:
         self.api = api
-        self.session = session
+        self.session = session_from(LOGIN_SOURCE_ADDRESS)
         self.user, self.token = api.new_user()
 
     def fresh_token(self) -> str:
@@ -127,8 +133,10 @@ def fuzz_session():
 
 
 @pytest.fixture(scope="module")
-def credentials(api, fuzz_session) -> Credentials:
-    return Credentials(api, fuzz_session)
+def credentials(api):
+    credentials = Credentials(api)
+    yield credentials
+    credentials.session.close()
 
 
 def known_objects(api, credentials, service: str) -> dict[str, list[str]]:
@@ -169,12 +177,11 @@ schema = schemathesis.pytest.from_fixture("service_schema")
 
 @schema.parametrize()
 def test_every_operation_answers_as_documented(case, credentials, fuzz_session):
-    case.call_and_validate(
-        session=fuzz_session,
-        headers=credentials.headers_for(case),
-        checks=CHECKS,
-        timeout=20,
-    )
+    headers = credentials.headers_for(case)
+    response = case.call(session=fuzz_session, headers=headers, timeout=20)
+    if response.status_code == URI_TOO_LONG:
+        return
+    case.validate_response(response, checks=CHECKS, headers=headers)
 
 
 def test_integration_service_schema_is_served_and_valid(api):
