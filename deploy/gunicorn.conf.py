@@ -9,8 +9,10 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+# Recycling only guards against slow leaks; at a few thousand requests/s a low limit would
+# restart every worker each second (bench/FINDINGS.md §5).
+max_requests = 50000
+max_requests_jitter = 5000
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "false").lower() == "true" else None
 errorlog = "-"
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or None

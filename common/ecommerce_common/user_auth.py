@@ -24,6 +24,7 @@ from rest_framework.request import Request
 
 from ecommerce_common.errors import ServiceUnavailable
 from ecommerce_common.http import ServiceCallError, ServiceClient
+from ecommerce_common.settings import env
 
 COOKIE_NAME = "userAuthToken"
 MAX_CACHE_SECONDS = 30
@@ -81,7 +82,10 @@ def _cache_key(token: str) -> str:
 
 
 def _cache_seconds(token: str, now: float) -> float:
-    limit = min(getattr(settings, "VERIFY_CACHE_SECONDS", MAX_CACHE_SECONDS), MAX_CACHE_SECONDS)
+    configured = getattr(settings, "VERIFY_CACHE_SECONDS", None)
+    if configured is None:
+        configured = env.int("VERIFY_CACHE_SECONDS", default=MAX_CACHE_SECONDS)
+    limit = min(configured, MAX_CACHE_SECONDS)
     expiry = token_expiry(token)
     if expiry is None:
         return 0

@@ -107,3 +107,16 @@ def test_view_answers_503_when_user_service_is_down(client, settings):
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"
     user_auth._user_service.cache_clear()
+
+
+def test_verify_cache_seconds_comes_from_the_environment_when_settings_omit_it(
+    verify_server, settings, monkeypatch
+):
+    del settings.VERIFY_CACHE_SECONDS
+    monkeypatch.setenv("VERIFY_CACHE_SECONDS", "0")
+    token = verify_server.issue(ttl=300)
+
+    verify_token(token)
+    verify_token(token)
+
+    assert len(verify_server.calls) == 2

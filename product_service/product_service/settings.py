@@ -95,7 +95,6 @@ SILENCED_SYSTEM_CHECKS = ["security.W008"]
 INTERNAL_API_TOKENS = common.internal_api_tokens()
 # Not a secret: the local address is a sensible default (the chart sets the cluster one).
 USER_SERVICE_URL = env.str("USER_SERVICE_URL", default="http://127.0.0.1:8001")
-VERIFY_CACHE_SECONDS = env.int("VERIFY_CACHE_SECONDS", default=30)
 
 REST_FRAMEWORK = common.rest_framework(
     authentication=["ecommerce_common.user_auth.UserTokenAuthentication"],
