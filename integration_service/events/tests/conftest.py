@@ -66,7 +66,15 @@ def fast_client(settings) -> None:
 @pytest.fixture(scope="session")
 def broker_url() -> Iterator[str]:
     """A private vhost, so no other run (of this suite or another) shares these queues."""
-    url = rabbitmq_vhost(VHOST)
+    for attempt in range(5):
+        try:
+            url = rabbitmq_vhost(VHOST)
+            break
+        except subprocess.CalledProcessError:
+            # rabbitmqctl fails now and then when another CLI call runs at the same moment.
+            if attempt == 4:
+                raise
+            time.sleep(1 + attempt)
     yield url
     subprocess.run(
         [shutil.which("rabbitmqctl") or "rabbitmqctl", "delete_vhost", VHOST],

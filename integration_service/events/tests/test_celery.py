@@ -74,7 +74,7 @@ def test_a_worker_started_without_a_queue_option_never_consumes_the_dead_letters
 ):
     start_worker(queue_option=False)
 
-    assert broker.consumer_count("integration") == 1
+    wait_for(lambda: broker.consumer_count("integration") == 1, message="worker never consumed")
     assert broker.consumer_count("integration.dead") == 0
 
 
