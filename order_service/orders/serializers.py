@@ -168,6 +168,20 @@ class StatusHistorySerializer(serializers.ModelSerializer):
         return data
 
 
+class CurrentStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    label = serializers.CharField()
+    createdAt = serializers.DateTimeField(help_text="When the order reached this status.")
+
+
+class OrderStatusOutputSerializer(serializers.Serializer):
+    """The shape ``OrderStatusSerializer`` answers, for the OpenAPI schema."""
+
+    orderId = serializers.UUIDField()
+    orderStatus = CurrentStatusSerializer()
+    history = StatusHistorySerializer(many=True)
+
+
 class OrderStatusSerializer(serializers.Serializer):
     """``{orderStatus: {status, label, createdAt}, history: [...]}`` (the old system's shape);
     ``createdAt`` is when the order reached its current status."""

@@ -22,6 +22,7 @@ from orders.serializers import (
     OrderListQuerySerializer,
     OrderPaySerializer,
     OrderSerializer,
+    OrderStatusOutputSerializer,
     OrderStatusSerializer,
     PaymentSerializer,
 )
@@ -98,7 +99,7 @@ class OrderDetailView(APIView):
 
 
 class OrderStatusView(APIView):
-    @extend_schema(responses={200: OrderStatusSerializer, **errors(401, 404)})
+    @extend_schema(responses={200: OrderStatusOutputSerializer, **errors(401, 404)})
     def get(self, request: Request, order_id: UUID) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)
         history = selectors.order_history(order=order)

@@ -58,6 +58,13 @@ def test_the_openapi_schema_documents_auth_pages_and_error_answers(client):
     internal = paths["/internal/orders/{order_id}/status"]["put"]["responses"]
     assert set(internal) >= {"200", "400", "404", "409"}
     assert internal["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Order")
+    status = paths["/orders/{order_id}/status"]["get"]["responses"]["200"]["content"]
+    status_ref = status["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][status_ref]["properties"]) == {
+        "orderId",
+        "orderStatus",
+        "history",
+    }
 
 
 @pytest.mark.django_db
