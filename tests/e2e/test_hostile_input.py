@@ -548,6 +548,29 @@ def test_odd_but_valid_strings_are_stored_exactly(client, seller, name):
     assert response.json()["id"] in {p["id"] for p in found.json()}
 
 
+def test_long_free_text_is_stored_exactly(client, seller):
+    """Descriptions and review texts have no small cap: 10k characters of mixed scripts survive."""
+    text = ("Ωmega👟商品\u202eX" * 1200)[:10_000]  # no edge whitespace to trim
+    created = client.call(
+        "POST", PRODUCTS, "/product/", token=seller[1], json=product_fields(description=text)
+    )
+    assert created.status_code == 201, created.text[:300]
+    product_id = created.json()["id"]
+    assert client.call("GET", PRODUCTS, f"/product/{product_id}").json()["description"] == text
+
+    _, token = client.new_user()
+    review = client.call(
+        "POST",
+        PRODUCTS,
+        f"/product/{product_id}/reviews",
+        token=token,
+        json={"rating": 5, "title": text[:200], "description": text[:5000]},
+    )
+    assert review.status_code == 201, review.text[:300]
+    listed = client.call("GET", PRODUCTS, f"/product/{product_id}/reviews").json()["results"]
+    assert [(r["title"], r["description"]) for r in listed] == [(text[:200], text[:5000])]
+
+
 INVALID_STRINGS = {
     "nul": "a\x00b",
     "lone high surrogate": "a\ud800b",
