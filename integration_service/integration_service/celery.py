@@ -78,9 +78,13 @@ app.steps["consumer"].add(WorkerHeartbeat)
 
 
 @signals.celeryd_after_setup.connect
-def _never_consume_dead_letters(instance: Any = None, **_: Any) -> None:
-    """A worker started without ``-Q`` must still leave the dead letters alone."""
+def _select_queues(instance: Any = None, **_: Any) -> None:
+    """Whatever its ``-Q``, a worker runs the periodic ticks and leaves the dead letters alone."""
+    from django.conf import settings
+
     queues = instance.app.amqp.queues
+    if settings.PERIODIC_QUEUE not in queues.consume_from:
+        queues.select_add(settings.PERIODIC_QUEUE)
     if DEAD_LETTER_QUEUE in queues.consume_from:
         queues.deselect(DEAD_LETTER_QUEUE)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kombu import Exchange, Queue
+
 from ecommerce_common import settings as common
 from ecommerce_common.events import EXCHANGE, QUEUE, integration_queues
 from ecommerce_common.logging import logging_config
@@ -104,11 +106,33 @@ SERVICE_HTTP_RETRIES = env.int("SERVICE_HTTP_RETRIES", default=1)
 
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = common.celery_broker()
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_QUEUES = integration_queues()
+# Periodic ticks travel apart from order events: they expire (Celery gives them a message TTL),
+# and an expired tick must vanish, not be dead-lettered beside the events. celery.py makes
+# every worker consume this queue, whatever its -Q.
+PERIODIC_QUEUE = "integration.periodic"
+CELERY_TASK_QUEUES = [
+    *integration_queues(),
+    Queue(
+        PERIODIC_QUEUE,
+        Exchange(PERIODIC_QUEUE, type="direct", durable=True),
+        routing_key=PERIODIC_QUEUE,
+        durable=True,
+    ),
+]
 CELERY_TASK_DEFAULT_QUEUE = QUEUE
 CELERY_TASK_DEFAULT_EXCHANGE = EXCHANGE
 CELERY_TASK_DEFAULT_ROUTING_KEY = QUEUE
-CELERY_TASK_ROUTES = {"integration.*": {"queue": QUEUE, "exchange": EXCHANGE, "routing_key": QUEUE}}
+_PERIODIC_ROUTE = {
+    "queue": PERIODIC_QUEUE,
+    "exchange": PERIODIC_QUEUE,
+    "routing_key": PERIODIC_QUEUE,
+}
+CELERY_TASK_ROUTES = {
+    "integration.relay_outbox": _PERIODIC_ROUTE,
+    "integration.expire_orders": _PERIODIC_ROUTE,
+    "integration.expire_reservations": _PERIODIC_ROUTE,
+    "integration.*": {"queue": QUEUE, "exchange": EXCHANGE, "routing_key": QUEUE},
+}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ecommerce_common.events import DEAD_LETTER_EXCHANGE, QUEUE
+from ecommerce_common.events import DEAD_LETTER_EXCHANGE, ORDER_EVENT_TASK, QUEUE
 from ecommerce_common.testing.infra import Process
 from events.tests.conftest import SERVICE_DIR, wait_for
 
@@ -27,12 +27,26 @@ def test_the_worker_is_configured_for_at_least_once_delivery():
     assert work_queue.queue_arguments["x-dead-letter-exchange"] == DEAD_LETTER_EXCHANGE
 
 
-def test_periodic_tasks_are_routed_to_the_work_queue():
+@pytest.mark.parametrize(
+    "task",
+    ["integration.relay_outbox", "integration.expire_orders", "integration.expire_reservations"],
+)
+def test_periodic_tasks_have_a_queue_that_never_dead_letters(task, settings):
     from integration_service.celery import app
 
-    route = app.amqp.router.route({}, "integration.relay_outbox")
+    queue = app.amqp.router.route({}, task)["queue"]
 
-    assert route["queue"].name == QUEUE
+    assert queue.name == settings.PERIODIC_QUEUE
+    assert "x-dead-letter-exchange" not in (queue.queue_arguments or {})
+
+
+def test_order_events_are_routed_to_the_dead_lettering_work_queue():
+    from integration_service.celery import app
+
+    queue = app.amqp.router.route({}, ORDER_EVENT_TASK)["queue"]
+
+    assert queue.name == QUEUE
+    assert queue.queue_arguments["x-dead-letter-exchange"] == DEAD_LETTER_EXCHANGE
 
 
 @pytest.mark.django_db(transaction=True)
