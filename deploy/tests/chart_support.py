@@ -150,11 +150,17 @@ def by_name(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, An
     return matches[0]
 
 
+def template_of(owner: dict[str, Any]) -> dict[str, Any]:
+    """The pod template of a workload (a CronJob's is inside its job template)."""
+    spec = owner["spec"]["jobTemplate"]["spec"] if owner["kind"] == "CronJob" else owner["spec"]
+    return spec["template"]
+
+
 def pod_templates(objects: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(owner object, pod spec) of every workload that runs pods."""
     for obj in objects:
-        if obj["kind"] in ("Deployment", "StatefulSet", "Job", "DaemonSet"):
-            yield obj, obj["spec"]["template"]["spec"]
+        if obj["kind"] in ("Deployment", "StatefulSet", "Job", "DaemonSet", "CronJob"):
+            yield obj, template_of(obj)["spec"]
 
 
 def all_containers(pod_spec: dict[str, Any]) -> list[dict[str, Any]]:

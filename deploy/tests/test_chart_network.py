@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import helm_python
 import pytest
-from chart_support import VALUE_SETS, by_name, of_kind, pod_templates, render
+from chart_support import VALUE_SETS, by_name, of_kind, pod_templates, render, template_of
 
 PUBLIC = {
     "/users": "shop-ecommerce-user-service",
@@ -125,7 +125,8 @@ def test_each_internal_route_is_reachable_only_from_its_callers(default_objects)
         "order-service": (integration, True),
         "integration-service": (set(), False),
         "postgresql": (
-            {"user-service", "user-service-migrations", "order-service", "order-service-migrations"}
+            {"user-service", "user-service-migrations", "user-service-prune"}
+            | {"order-service", "order-service-migrations"}
             | integration
             | {"integration-service-migrations"},
             False,
@@ -135,7 +136,7 @@ def test_each_internal_route_is_reachable_only_from_its_callers(default_objects)
     }
     assert {name: _admitted(policy) for name, policy in policies.items()} == expected
     pod_components = {
-        owner["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
+        template_of(owner)["metadata"]["labels"]["app.kubernetes.io/component"]
         for owner, _ in pod_templates(default_objects)
     }
     for name, policy in policies.items():

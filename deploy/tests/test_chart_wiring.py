@@ -5,7 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from chart_support import VALUE_SETS, all_containers, by_name, of_kind, pod_templates, render
+from chart_support import (
+    VALUE_SETS,
+    all_containers,
+    by_name,
+    of_kind,
+    pod_templates,
+    render,
+    template_of,
+)
 
 
 def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
@@ -14,7 +22,7 @@ def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
 
 def _pod_labels(objects):
     return [
-        (owner["metadata"]["name"], owner["spec"]["template"]["metadata"]["labels"])
+        (owner["metadata"]["name"], template_of(owner)["metadata"]["labels"])
         for owner, _ in pod_templates(objects)
     ]
 

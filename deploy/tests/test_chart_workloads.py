@@ -281,3 +281,17 @@ def test_each_store_is_switchable_on_its_own():
     )
     names = {s["metadata"]["name"] for s in of_kind(objects, "StatefulSet")}
     assert names == {"shop-ecommerce-postgresql", "shop-ecommerce-rabbitmq"}
+
+
+@pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
+def test_auth_records_are_pruned_daily_by_a_cronjob_of_user_service(value_set, rendered_sets):
+    objects, _ = rendered_sets[value_set]
+
+    [cronjob] = [o for o in objects if o["kind"] == "CronJob"]
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    assert container["command"] == ["python", "manage.py", "prune_auth_records"]
+    assert container["workingDir"] == "/app/user_service"
+    assert {e["name"] for e in container["env"]} >= {"DATABASE_URL", "DJANGO_SECRET_KEY"}
