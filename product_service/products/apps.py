@@ -4,6 +4,3 @@ from django.apps import AppConfig
 class ProductsConfig(AppConfig):
     name = "products"
     default_auto_field = "django_mongodb_backend.fields.ObjectIdAutoField"
-
-    def ready(self) -> None:
-        from products import schema  # noqa: F401 - registers the OpenAPI auth schemes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import time
 import uuid
 from typing import Any
@@ -15,6 +16,9 @@ class Api:
     def __init__(self, system: System) -> None:
         self.system = system
         self.session = requests.Session()
+        # Tokens travel explicitly; a login's cookie must not ride along on later calls
+        # (it would make "anonymous" calls authenticated, or revoked after a logout).
+        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         env = system.environment("user_service")
         self.internal_token = env["INTERNAL_API_TOKENS"].split(",")[0]
         self.admin_email = env["ADMIN_EMAIL"]

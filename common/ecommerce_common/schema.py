@@ -1,4 +1,4 @@
-"""OpenAPI descriptions of the authentication schemes (registered on import, see apps.py)."""
+"""OpenAPI descriptions of the shared authentication schemes (registered by apps.py)."""
 
 from __future__ import annotations
 
