@@ -1,19 +1,22 @@
-"""deploy/README.md walks from `minikube start` to a paid order, with names the chart uses."""
+"""Both READMEs walk from `minikube start` to a paid order, with names the chart uses."""
 
 from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
+
+import pytest
 
 import helm_python
 from chart_support import CHART, DEPLOY, SERVICES
 
-README = DEPLOY / "README.md"
+READMES = [DEPLOY / "README.md", DEPLOY.parent / "README.md"]
 
 
-def _commands() -> list[str]:
+def _commands(readme: Path) -> list[str]:
     """Shell commands of the README's bash blocks, continuation lines joined."""
-    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    blocks = re.findall(r"```bash\n(.*?)```", readme.read_text(), flags=re.DOTALL)
     commands: list[str] = []
     for block in blocks:
         commands.extend(
@@ -31,8 +34,9 @@ def _first(commands: list[str], pattern: str) -> int:
     raise AssertionError(f"the README runs no command matching {pattern!r}")
 
 
-def test_the_walkthrough_runs_in_order_from_cluster_to_paid_order():
-    commands = _commands()
+@pytest.mark.parametrize("readme", READMES, ids=["deploy", "root"])
+def test_the_walkthrough_runs_in_order_from_cluster_to_paid_order(readme):
+    commands = _commands(readme)
     steps = [
         r"^minikube start",
         r"^minikube addons enable ingress$",
@@ -50,7 +54,8 @@ def test_the_walkthrough_runs_in_order_from_cluster_to_paid_order():
     assert positions == sorted(positions)
 
 
-def test_the_built_images_are_the_ones_the_chart_runs():
+@pytest.mark.parametrize("readme", READMES, ids=["deploy", "root"])
+def test_the_built_images_are_the_ones_the_chart_runs(readme):
     with helm_python.Chart.load(CHART) as chart:
         values = chart.values
         app_version = chart.metadata["appVersion"]
@@ -63,7 +68,7 @@ def test_the_built_images_are_the_ones_the_chart_runs():
         )
     }
     built = {}
-    for command in _commands():
+    for command in _commands(readme):
         if command.startswith("docker build"):
             argv = shlex.split(command)
             service = argv[argv.index("--build-arg") + 1].removeprefix("SERVICE=")
@@ -73,8 +78,9 @@ def test_the_built_images_are_the_ones_the_chart_runs():
     assert built == expected
 
 
-def test_the_release_is_not_named_ecommerce_in_the_walkthrough():
-    install = next(c for c in _commands() if c.startswith("helm install"))
+@pytest.mark.parametrize("readme", READMES, ids=["deploy", "root"])
+def test_the_release_is_not_named_ecommerce_in_the_walkthrough(readme):
+    install = next(c for c in _commands(readme) if c.startswith("helm install"))
     release = shlex.split(install)[2]
     assert release != "ecommerce"
     assert "--namespace" in install
