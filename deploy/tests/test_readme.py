@@ -6,9 +6,8 @@ import re
 import shlex
 from pathlib import Path
 
-import pytest
-
 import helm_python
+import pytest
 from chart_support import CHART, DEPLOY, SERVICES
 
 READMES = [DEPLOY / "README.md", DEPLOY.parent / "README.md"]
