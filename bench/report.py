@@ -250,11 +250,11 @@ def render(results: dict, *, complete: bool) -> str:
         ignored = [name for name, reads in (nocache.get("reads_env") or {}).items() if not reads]
         if ignored:
             add(
-                f"\n**Finding**: {', '.join(ignored)} does not read `VERIFY_CACHE_SECONDS` from "
-                "its environment (its settings do not define it, so `ecommerce_common.user_auth` "
-                "keeps its 30 s default and the variable has no effect). For this scenario the "
-                "benchmark sets it through a settings shim (`bench/nocache/`) that imports the "
-                "service's settings and overrides only that value."
+                f"\n**Finding**: {', '.join(ignored)} kept caching with `VERIFY_CACHE_SECONDS=0` "
+                "in its environment (six authenticated requests in a row did not make six "
+                "`/internal/verify` calls). For this scenario the benchmark set the value through "
+                "a settings shim (`bench/nocache/`) that imports the service's settings and "
+                "overrides only that value."
             )
         if nocache.get("verify_calls_per_second") is not None and (
             nocache["verify_calls_per_second"] < 0.5 * nocache["total"]["rps"]
