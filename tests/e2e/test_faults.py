@@ -60,10 +60,23 @@ def assert_each_confirmed_once(
         api.wait_for_status(token, order_id, "confirmed", timeout=timeout)
     for order_id in order_ids:
         assert stores.transitions(order_id) == ["payment_pending", "paid", "confirmed"]
-        paid = [row for row in stores.handled(order_id) if row[0] == "order.paid"]
+        # The worker records "applied" just after its last HTTP call confirmed the order.
+        paid = wait_for_outcome(stores, order_id, "order.paid", "applied")
         assert len(paid) == 1, paid
-        assert paid[0][1] == "applied"
         assert all(state == "sent" for _, state, _ in stores.outbox(order_id))
+
+
+def wait_for_outcome(
+    stores: Stores, order_id: str, event_type: str, outcome: str, timeout: float = 15
+):
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = [row for row in stores.handled(order_id) if row[0] == event_type]
+        if (rows and rows[0][1] == outcome) or time.monotonic() > deadline:
+            assert rows, f"no {event_type} recorded for {order_id}"
+            assert rows[0][1] == outcome, rows
+            return rows
+        time.sleep(0.2)
 
 
 def restart_worker(system, *, kill: bool = False) -> None:
@@ -182,13 +195,7 @@ def test_event_past_its_last_retry_is_dead_lettered_and_replay_finishes_it(
     system.processes["product_service"].stop()
     try:
         system.start_worker()
-        deadline = time.monotonic() + 90
-        outcome = None
-        while time.monotonic() < deadline and outcome != "dead":
-            handled = [row for row in stores.handled(order_id) if row[0] == "order.paid"]
-            outcome = handled[0][1] if handled else None
-            time.sleep(0.5)
-        assert outcome == "dead"
+        wait_for_outcome(stores, order_id, "order.paid", "dead", timeout=90)
     finally:
         system.start_service("product_service")
     assert api.order_status(buyer, order_id)["orderStatus"]["status"] == "paid"
