@@ -320,7 +320,7 @@ def render(results: dict, *, complete: bool) -> str:
             text = ", ".join(f"{part} {count}" for part, count in sorted(boots.items()))
             add(
                 "\ngunicorn workers booted during the window (a worker is replaced after "
-                f"`max_requests` = 2000 ± 200 requests): {text}."
+                "`max_requests` requests, deploy/gunicorn.conf.py): " + text + "."
             )
         if stats.get("failures"):
             add("\nErrors:\n")
