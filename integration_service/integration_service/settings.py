@@ -12,6 +12,7 @@ from pathlib import Path
 from kombu import Exchange, Queue
 
 from ecommerce_common import settings as common
+from ecommerce_common.base_settings import *  # noqa: F403 - the settings every service shares
 from ecommerce_common.events import EXCHANGE, QUEUE, integration_queues
 from ecommerce_common.logging import logging_config
 from ecommerce_common.settings import env, required
@@ -22,12 +23,7 @@ if common.DEBUG:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SERVICE_NAME = "integration_service"
-DEBUG = common.DEBUG
 SECRET_KEY = required("DJANGO_SECRET_KEY", dev_default="dev-only-integration-service-secret-key")
-ALLOWED_HOSTS = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else []
-)
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -42,11 +38,8 @@ INSTALLED_APPS = [
     "events",
 ]
 
-MIDDLEWARE = common.MIDDLEWARE
-TEMPLATES = common.TEMPLATES
 ROOT_URLCONF = "integration_service.urls"
 WSGI_APPLICATION = "integration_service.wsgi.application"
-APPEND_SLASH = False
 
 DATABASES = {"default": common.database(dev_default=f"sqlite:///{VAR_DIR / 'integration.sqlite3'}")}
 _SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
@@ -63,18 +56,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
-STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # The web part has no public API of its own; DRF is here for the shared schema views.
 REST_FRAMEWORK = common.rest_framework(
@@ -84,7 +68,6 @@ SPECTACULAR_SETTINGS = common.spectacular(
     title="integration_service",
     description="Health, readiness and admin of the order-event worker (no public API).",
 )
-MAX_REQUEST_BODY_BYTES = common.MAX_REQUEST_BODY_BYTES
 
 LOGGING = logging_config(
     service=SERVICE_NAME,

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from ecommerce_common import settings as common
+from ecommerce_common.base_settings import *  # noqa: F403 - the settings every service shares
 from ecommerce_common.logging import logging_config
 from ecommerce_common.settings import env, required
 
@@ -10,12 +11,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent
 SERVICE_NAME = "order_service"
 
-DEBUG = common.DEBUG
 SECRET_KEY = required("DJANGO_SECRET_KEY", dev_default="dev-only-order-service-secret-key")
-ALLOWED_HOSTS = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else []
-)
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -31,11 +27,8 @@ INSTALLED_APPS = [
     "payments",
 ]
 
-MIDDLEWARE = common.MIDDLEWARE
 ROOT_URLCONF = "order_service.urls"
-TEMPLATES = common.TEMPLATES
 WSGI_APPLICATION = "order_service.wsgi.application"
-APPEND_SLASH = False
 
 DATABASES = {
     "default": common.database(dev_default=f"sqlite:///{BASE_DIR.parent}/var/orders.sqlite3")
@@ -44,12 +37,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
-STATIC_URL = "static/"
 STATIC_ROOT = REPO_DIR / "var" / "static" / SERVICE_NAME
 
 REST_FRAMEWORK = common.rest_framework(
@@ -66,7 +54,6 @@ LOGGING = logging_config(
     fmt=env.str("LOG_FORMAT", default="json"),
 )
 
-MAX_REQUEST_BODY_BYTES = common.MAX_REQUEST_BODY_BYTES
 
 # --- other services -----------------------------------------------------------------------------
 INTERNAL_API_TOKENS = common.internal_api_tokens()
@@ -121,9 +108,3 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=100)
 OUTBOX_PUBLISH_TIMEOUT_SECONDS = env.float("OUTBOX_PUBLISH_TIMEOUT_SECONDS", default=5.0)
-
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SESSION_COOKIE_HTTPONLY = True
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -11,6 +11,7 @@ from pathlib import Path
 from pymongo.uri_parser import parse_uri
 
 from ecommerce_common import settings as common
+from ecommerce_common.base_settings import *  # noqa: F403 - the settings every service shares
 from ecommerce_common.logging import logging_config
 from ecommerce_common.settings import env
 
@@ -18,12 +19,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent
 SERVICE_NAME = "product_service"
 
-DEBUG = common.DEBUG
 SECRET_KEY = common.required("DJANGO_SECRET_KEY", dev_default="dev-only-product-service-secret-key")
-ALLOWED_HOSTS = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else []
-)
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "product_service.apps.MongoAdminConfig",
@@ -38,10 +34,8 @@ INSTALLED_APPS = [
     "products",
 ]
 
-MIDDLEWARE = common.MIDDLEWARE
 ROOT_URLCONF = "product_service.urls"
 WSGI_APPLICATION = "product_service.wsgi.application"
-TEMPLATES = common.TEMPLATES
 
 MONGODB_URI = common.required("MONGODB_URI", dev_default="mongodb://127.0.0.1:27017")
 DATABASES = {
@@ -69,28 +63,8 @@ MIGRATION_MODULES = {
 # Only the verify client's positive answers (≤ 30 s, per process) live in the cache.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
-STATIC_URL = "static/"
 STATIC_ROOT = REPO_DIR / "var" / "static" / SERVICE_NAME
 
-# Public routes have no trailing slash; `/product/` (the list) is declared with its slash.
-APPEND_SLASH = False
-MAX_REQUEST_BODY_BYTES = common.MAX_REQUEST_BODY_BYTES
-
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SESSION_COOKIE_HTTPONLY = True
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-X_FRAME_OPTIONS = "DENY"
-# Set once the ingress serves this host over TLS only (HSTS cannot be taken back quickly).
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-# TLS and the http→https redirect belong to the ingress; inside the cluster the services,
-# probes and /internal calls speak plain http, which a redirect here would break.
-SILENCED_SYSTEM_CHECKS = ["security.W008"]
 
 INTERNAL_API_TOKENS = common.internal_api_tokens()
 # Not a secret: the local address is a sensible default (the chart sets the cluster one).

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from ecommerce_common import settings as common
+from ecommerce_common.base_settings import *  # noqa: F403 - the settings every service shares
 from ecommerce_common.logging import logging_config
 from ecommerce_common.settings import env
 
@@ -15,12 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent
 SERVICE_NAME = "user_service"
 
-DEBUG = common.DEBUG
 SECRET_KEY = common.required("DJANGO_SECRET_KEY", dev_default="dev-only-user-service-secret-key")
-ALLOWED_HOSTS = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else []
-)
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,10 +32,8 @@ INSTALLED_APPS = [
     "users",
 ]
 
-MIDDLEWARE = common.MIDDLEWARE
 ROOT_URLCONF = "user_service.urls"
 WSGI_APPLICATION = "user_service.wsgi.application"
-TEMPLATES = common.TEMPLATES
 
 if DEBUG:
     (REPO_DIR / "var").mkdir(exist_ok=True)
@@ -72,27 +66,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
-STATIC_URL = "static/"
 STATIC_ROOT = REPO_DIR / "var" / "static" / SERVICE_NAME
 
-APPEND_SLASH = False
-MAX_REQUEST_BODY_BYTES = common.MAX_REQUEST_BODY_BYTES
-
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SESSION_COOKIE_HTTPONLY = True
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-X_FRAME_OPTIONS = "DENY"
-# Set once the ingress serves this host over TLS only (HSTS cannot be taken back quickly).
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-# TLS and the http→https redirect belong to the ingress; inside the cluster the services,
-# probes and /internal calls speak plain http, which a redirect here would break.
-SILENCED_SYSTEM_CHECKS = ["security.W008"]
 
 INTERNAL_API_TOKENS = common.internal_api_tokens()
 
