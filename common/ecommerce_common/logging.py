@@ -40,8 +40,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
-def logging_config(*, service: str, level: str = "INFO", fmt: str = "json") -> dict:
-    """A ``LOGGING`` dict for Django: everything to stderr, JSON by default."""
+def logging_config(*, service: str, level: str | None = None, fmt: str | None = None) -> dict:
+    """A ``LOGGING`` dict for Django: everything to stderr; ``LOG_LEVEL`` and ``LOG_FORMAT``
+    (``json``, the default, or ``text``) from the environment unless given."""
+    from ecommerce_common.settings import env
+
+    level = level or env.str("LOG_LEVEL", default="INFO")
+    fmt = fmt or env.str("LOG_FORMAT", default="json")
     formatter = (
         {"()": JsonFormatter, "service": service}
         if fmt == "json"

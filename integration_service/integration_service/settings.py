@@ -69,11 +69,7 @@ SPECTACULAR_SETTINGS = common.spectacular(
     description="Health, readiness and admin of the order-event worker (no public API).",
 )
 
-LOGGING = logging_config(
-    service=SERVICE_NAME,
-    level=env.str("LOG_LEVEL", default="INFO"),
-    fmt=env.str("LOG_FORMAT", default="json"),
-)
+LOGGING = logging_config(service=SERVICE_NAME)
 
 # --- the services this worker calls --------------------------------------------------------------
 

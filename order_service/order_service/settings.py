@@ -48,11 +48,7 @@ SPECTACULAR_SETTINGS = common.spectacular(
     description="Orders, the payment step and the order state machine.",
 )
 
-LOGGING = logging_config(
-    service=SERVICE_NAME,
-    level=env.str("LOG_LEVEL", default="INFO"),
-    fmt=env.str("LOG_FORMAT", default="json"),
-)
+LOGGING = logging_config(service=SERVICE_NAME)
 
 
 # --- other services -----------------------------------------------------------------------------

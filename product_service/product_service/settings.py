@@ -87,8 +87,4 @@ RESERVATION_MAX_TTL_SECONDS = env.int("RESERVATION_MAX_TTL_SECONDS", default=24 
 # of a sale comes seconds after it (a cancellation racing the commit) or from a dead-letter replay.
 STOCK_SALES_LEDGER_RETENTION_HOURS = env.int("STOCK_SALES_LEDGER_RETENTION_HOURS", default=6)
 
-LOGGING = logging_config(
-    service=SERVICE_NAME,
-    level=env.str("LOG_LEVEL", default="INFO"),
-    fmt=env.str("LOG_FORMAT", default="json"),
-)
+LOGGING = logging_config(service=SERVICE_NAME)

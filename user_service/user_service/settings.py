@@ -109,8 +109,4 @@ LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=1
 LOGIN_FAILURE_LIMIT_PER_EMAIL = env.int("LOGIN_FAILURE_LIMIT_PER_EMAIL", default=5)
 LOGIN_FAILURE_LIMIT_PER_IP = env.int("LOGIN_FAILURE_LIMIT_PER_IP", default=30)
 
-LOGGING = logging_config(
-    service=SERVICE_NAME,
-    level=env.str("LOG_LEVEL", default="INFO"),
-    fmt=env.str("LOG_FORMAT", default="json"),
-)
+LOGGING = logging_config(service=SERVICE_NAME)

@@ -1,30 +1,10 @@
-"""OpenAPI descriptions of the authentication schemes (registered on import, see apps.py)."""
+"""OpenAPI description of user_service's own access-token authentication (registered on import,
+see apps.py); the internal-token scheme comes from ecommerce_common."""
 
-from __future__ import annotations
-
-from typing import Any
-
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from ecommerce_common.schema import UserTokenScheme
 
 
-class AccessTokenScheme(OpenApiAuthenticationExtension):
+class AccessTokenScheme(UserTokenScheme):
+    """The same Bearer-or-cookie scheme the other services verify, checked here locally."""
+
     target_class = "users.authentication.AccessTokenAuthentication"
-    name = ["bearerAuth", "cookieAuth"]
-
-    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
-        # Either scheme is enough: two alternatives, not one requirement naming both.
-        return [{"bearerAuth": []}, {"cookieAuth": []}]
-
-    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
-        return [
-            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-            {"type": "apiKey", "in": "cookie", "name": "userAuthToken"},
-        ]
-
-
-class InternalTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "ecommerce_common.internal_auth.InternalTokenAuthentication"
-    name = "internalToken"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {"type": "apiKey", "in": "header", "name": "X-Internal-Token"}
