@@ -70,6 +70,10 @@ def spectacular(*, title: str, description: str) -> dict:
         "VERSION": "1.0.0",
         "SERVE_INCLUDE_SCHEMA": False,
         "COMPONENT_SPLIT_REQUEST": True,
+        # The schema and its UIs are public documents: they read no credentials, so a wrong
+        # internal token or a stale user token (a browser's old cookie) cannot refuse them, and
+        # showing them never waits on user_service's /internal/verify.
+        "SERVE_AUTHENTICATION": [],
     }
 
 

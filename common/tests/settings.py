@@ -34,3 +34,4 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = None
 TEMPLATES = common.TEMPLATES
+SPECTACULAR_SETTINGS = common.spectacular(title="common-tests", description="common's tests")

@@ -30,6 +30,13 @@ def test_openapi_schema_lists_the_user_routes(api_client):
     assert {"/users/register", "/users/login", "/users/me", "/internal/verify"} <= set(paths)
 
 
+def test_openapi_schema_is_public_even_to_a_revoked_token(auth_client):
+    auth_client.get("/users/logout")
+
+    assert auth_client.get("/users/me").status_code == 401
+    assert auth_client.get("/api/schema").status_code == 200
+
+
 def test_api_docs_page_loads(api_client):
     assert api_client.get("/api/docs").status_code == 200
 
