@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "ecommerce.postman_collection.json"
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 PASSWORD = "Postman-S3cure-passw0rd!"
+NEW_PASSWORD = "Postman-N3w-passw0rd!"
 UNKNOWN_PRODUCT_ID = "0000000000000000000000aa"
 UNKNOWN_ORDER_ID = "00000000-0000-4000-8000-000000000000"
 POLL_TRIES = 60
@@ -468,12 +469,36 @@ pm.collectionVariables.set("sellerRefresh", body.refresh);
 """,
         ),
         request(
-            "Refresh with the rotated (old) refresh token is 401",
+            "Reusing the rotated (old) refresh token is 401 and ends that session",
             "POST",
             "userUrl",
             "/users/token/refresh",
             body={"refresh": "{{rotatedRefresh}}"},
+            test=error(401, "refresh_token_not_valid"),
+        ),
+        request(
+            "After the reuse the session's newest refresh token is 401 too",
+            "POST",
+            "userUrl",
+            "/users/token/refresh",
+            body={"refresh": "{{sellerRefresh}}"},
             test=error(401),
+        ),
+        request(
+            "After the reuse the session's newest access token is 401 too",
+            "GET",
+            "userUrl",
+            "/users/me",
+            token="sellerToken",
+            pre=CLEAR_COOKIES,
+            test=error(401),
+        ),
+        login(
+            "seller anew (the reuse ended the first session)",
+            email="{{sellerEmail}}",
+            password="{{password}}",
+            token_var="sellerToken",
+            refresh_var="sellerRefresh",
         ),
         request(
             "Refresh with garbage is 401",
@@ -548,7 +573,7 @@ pm.collectionVariables.set("buyerRefresh", pm.response.json().refresh);
 """,
         ),
         request(
-            "Me (the seller's first session) still works",
+            "Me (the seller's main session) still works",
             "GET",
             "userUrl",
             "/users/me",
@@ -582,12 +607,80 @@ pm.test("the cookie is gone", () => pm.expect(pm.cookies.has("userAuthToken")).t
             token="sessionToken",
             test=error(401),
         ),
+        request(
+            "Change password with a wrong current password is 400",
+            "POST",
+            "userUrl",
+            "/users/me/password",
+            token="strangerToken",
+            body={"currentPassword": "not-the-password", "newPassword": NEW_PASSWORD},
+            test=error(400, "wrong_password", "currentPassword"),
+        ),
+        request(
+            "Change the stranger's password (ends their sessions, answers a new pair)",
+            "POST",
+            "userUrl",
+            "/users/me/password",
+            token="strangerToken",
+            body={"currentPassword": "{{password}}", "newPassword": "{{newPassword}}"},
+            pre=f'pm.collectionVariables.set("newPassword", "{NEW_PASSWORD}");',
+            test=status(200)
+            + """
+const body = pm.response.json();
+pm.test("message, token (access) and refresh", () => {
+    pm.expect(body.message).to.be.a("string");
+    pm.expect(body.token).to.be.a("string").and.not.eql(pm.collectionVariables.get("strangerToken"));
+    pm.expect(body.refresh).to.be.a("string").and.not.empty;
+});
+pm.test("sets the userAuthToken cookie to the new access token", () => {
+    pm.expect(pm.cookies.get("userAuthToken")).to.eql(body.token);
+});
+pm.collectionVariables.set("revokedToken", pm.collectionVariables.get("strangerToken"));
+pm.collectionVariables.set("revokedRefresh", pm.collectionVariables.get("strangerRefresh"));
+pm.collectionVariables.set("strangerToken", body.token);
+pm.collectionVariables.set("strangerRefresh", body.refresh);
+""",
+        ),
+        request(
+            "Me with the access token from before the password change is 401",
+            "GET",
+            "userUrl",
+            "/users/me",
+            token="revokedToken",
+            pre=CLEAR_COOKIES,
+            test=error(401),
+        ),
+        request(
+            "Refresh with the refresh token from before the password change is 401",
+            "POST",
+            "userUrl",
+            "/users/token/refresh",
+            body={"refresh": "{{revokedRefresh}}"},
+            test=error(401),
+        ),
+        request(
+            "Me with the pair the password change answered",
+            "GET",
+            "userUrl",
+            "/users/me",
+            token="strangerToken",
+            test=status(200),
+        ),
+        login(
+            "stranger with the new password",
+            email="{{strangerEmail}}",
+            password="{{newPassword}}",
+            token_var="strangerToken",
+            refresh_var="strangerRefresh",
+        ),
     ]
     return folder(
         "Users",
         "user_service: register, login (token and the userAuthToken cookie), refresh with "
-        "rotation, me, logout (POST and the old GET). Registers three users unique to the run: "
-        "seller, buyer and stranger; logs in the admin from the environment.",
+        "rotation (reusing a rotated refresh token ends that session), me, password change "
+        "(ends the user's sessions, answers a new pair), logout (POST and the old GET). "
+        "Registers three users unique to the run: seller, buyer and stranger; logs in the admin "
+        "from the environment.",
         items,
     )
 
@@ -1617,7 +1710,14 @@ SERVICES = [
     (
         "user_service",
         "userUrl",
-        ["/users/register", "/users/login", "/users/token/refresh", "/users/logout", "/users/me"],
+        [
+            "/users/register",
+            "/users/login",
+            "/users/token/refresh",
+            "/users/logout",
+            "/users/me",
+            "/users/me/password",
+        ],
     ),
     (
         "product_service",
@@ -1779,6 +1879,9 @@ def collection() -> dict:
             for suffix in ("Token", "Refresh")
         ),
         "rotatedRefresh",
+        "newPassword",
+        "revokedToken",
+        "revokedRefresh",
         "productId",
         "productTitle",
         "productPrice",

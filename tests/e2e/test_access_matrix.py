@@ -85,6 +85,9 @@ TABLE: list[Route] = [
     Route(USERS,    "GET",    "/users/me",                                (401,  200,  200,  200,  401,  401)),
     Route(USERS,    "PATCH",  "/users/me",                                (401,  200,  200,  200,  401,  401),
           body=lambda c: {"firstName": "Renamed"}),
+    # A wrong current password: a right one would end the sessions the other rows use.
+    Route(USERS,    "POST",   "/users/me/password",                       (401,  400,  400,  400,  401,  401),
+          body=lambda c: {"currentPassword": "not-the-password", "newPassword": "M4trix-n3w-pass!"}),
     Route(USERS,    "POST",   "/users/logout",                            (401,  200,  200,  200,  401,  401),
           body=lambda c: {}),
     Route(USERS,    "GET",    "/users/logout",                            (401,  200,  200,  200,  401,  401)),

@@ -1,13 +1,18 @@
-"""Admin for users (searchable, filterable by role and status) and the token/rate-limit records."""
+"""Admin for users (searchable, filterable by role and status) and the token/rate-limit records.
+
+Setting a user's password or deactivating a user here ends every session of that user.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from users.models import RateLimitEvent, RevokedAccessToken, User
+from users.services import user_password_set, user_sessions_revoke
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):
@@ -22,10 +27,24 @@ class UserChangeForm(auth_forms.UserChangeForm):
         fields = "__all__"
 
 
+class PasswordSetForm(auth_forms.AdminPasswordChangeForm):
+    """The admin's "change password" form; saving it revokes the user's sessions."""
+
+    def save(self, commit: bool = True) -> User:
+        if not commit:
+            return super().save(commit=False)
+        usable = self.cleaned_data.get("set_usable_password", True)
+        user_password_set(
+            user=self.user, password=self.cleaned_data["password1"] if usable else None
+        )
+        return self.user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
+    change_password_form = PasswordSetForm
     list_display = (
         "email",
         "first_name",
@@ -74,6 +93,11 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_sessions_revoke(user=obj)
 
 
 @admin.register(RevokedAccessToken)

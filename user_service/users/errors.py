@@ -46,6 +46,19 @@ class RefreshTokenNotOwned(ApiError):
         super().__init__(errors={"refresh": [self.default_detail]})
 
 
+class WrongPassword(ApiError):
+    default_code = "wrong_password"
+    default_detail = "The current password is not correct."
+
+    def __init__(self) -> None:
+        super().__init__(errors={"currentPassword": [self.default_detail]})
+
+
 class LoginThrottled(exceptions.Throttled):
     default_detail = "Too many failed login attempts."
+    default_code = "throttled"
+
+
+class PasswordChangeThrottled(exceptions.Throttled):
+    default_detail = "Too many wrong current passwords."
     default_code = "throttled"

@@ -1,4 +1,5 @@
-"""The user account, revoked access tokens, and the records behind rate limiting."""
+"""The user account, its login sessions' tokens, revoked access tokens, and the records behind
+rate limiting."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 
 class LowercaseEmailField(models.EmailField):
@@ -71,7 +73,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class RevokedAccessToken(models.Model):
-    """An access token revoked before its expiry (logout); kept until it would have expired."""
+    """An access token revoked before its expiry (logout, a revoked session); kept until it
+    would have expired."""
 
     jti = models.CharField(max_length=255, unique=True)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="revoked_access_tokens")
@@ -83,6 +86,30 @@ class RevokedAccessToken(models.Model):
 
     def __str__(self) -> str:
         return self.jti
+
+
+class SessionTokenPair(models.Model):
+    """A refresh token and the access token issued with it, within one login session.
+
+    A login starts a session; each rotation adds the new pair to the session of the refresh
+    token it replaced, so every token descended from one login shares ``session_id``. That is
+    what lets a reused refresh token, a password change or a deactivation revoke whole
+    sessions: the refresh tokens through simplejwt's blacklist, the access tokens through
+    ``RevokedAccessToken``. Deleted with its refresh token's ``OutstandingToken``.
+    """
+
+    refresh = models.OneToOneField(
+        OutstandingToken, on_delete=models.CASCADE, to_field="jti", related_name="session_pair"
+    )
+    session_id = models.UUIDField(db_index=True)
+    # Empty only for a refresh token issued before sessions were recorded.
+    access_jti = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the refresh token was exchanged for the next pair: presenting it again is reuse.
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.session_id}:{self.refresh_id}"
 
 
 class RateLimitEvent(models.Model):

@@ -101,6 +101,11 @@ class TokenPairOutputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+class PasswordChangeInputSerializer(StrictInputSerializer):
+    currentPassword = StrictCharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+    newPassword = StrictCharField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+
+
 class LogoutInputSerializer(StrictInputSerializer):
     refresh = StrictCharField(max_length=4096, required=False)
 

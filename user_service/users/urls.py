@@ -8,5 +8,6 @@ urlpatterns = [
     path("users/token/refresh", views.TokenRefreshView.as_view(), name="token-refresh"),
     path("users/logout", views.LogoutView.as_view(), name="user-logout"),
     path("users/me", views.MeView.as_view(), name="user-me"),
+    path("users/me/password", views.PasswordChangeView.as_view(), name="user-password-change"),
     path("internal/verify", views.VerifyView.as_view(), name="internal-verify"),
 ]

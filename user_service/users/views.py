@@ -22,6 +22,7 @@ from users.services import (
     token_refresh,
     user_login,
     user_logout,
+    user_password_change,
     user_register,
     user_update,
 )
@@ -109,6 +110,14 @@ class TokenRefreshView(APIView):
     throttle_classes = [TokenRefreshThrottle]
 
     @extend_schema(
+        description=(
+            "Exchanges a refresh token for a new pair (and cookie) in the same session; the "
+            "refresh token given is spent. Presenting a spent refresh token again is taken as "
+            "theft: the answer is 401 and the whole session ends (every refresh token issued "
+            "since its login and their access tokens), while the user's other sessions stay. "
+            "Clients must therefore never send one refresh token twice, not even from two tabs "
+            "at once: refresh one at a time and keep the newest pair."
+        ),
         request=serializers.RefreshInputSerializer,
         responses={200: serializers.TokenPairOutputSerializer, **ERROR_RESPONSES},
     )
@@ -129,6 +138,11 @@ class LogoutView(APIView):
         return response
 
     @extend_schema(
+        description=(
+            "Revokes the access token used and clears the cookie; with `refresh`, also ends "
+            "that refresh token's session (every refresh token issued since its login and "
+            "their access tokens). A refresh token already revoked is accepted."
+        ),
         request=serializers.LogoutInputSerializer,
         responses={200: serializers.MessageOutputSerializer, **ERROR_RESPONSES},
     )
@@ -166,6 +180,32 @@ class MeView(APIView):
             email=data.validated_data.get("email"),
         )
         return Response(serializers.UserOutputSerializer(user).data)
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        description=(
+            "Changes the caller's password and ends every session of theirs: all refresh "
+            "tokens are revoked and all access tokens refused (by the other services within "
+            "their 30 s verification cache). The answer is a new pair (and cookie) in a new "
+            "session, so the caller stays logged in; other devices must log in again. A wrong "
+            "`currentPassword` is 400 `wrong_password`; repeated ones are 429, with the login's "
+            "limits."
+        ),
+        request=serializers.PasswordChangeInputSerializer,
+        responses={200: serializers.TokenPairOutputSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = user_password_change(
+            user=request.user,
+            current_password=data.validated_data["currentPassword"],
+            new_password=data.validated_data["newPassword"],
+        )
+        return _token_pair_response(message="Password changed.", tokens=tokens)
 
 
 class VerifyView(APIView):

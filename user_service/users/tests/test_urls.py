@@ -37,6 +37,14 @@ def test_openapi_schema_is_public_even_to_a_revoked_token(auth_client):
     assert auth_client.get("/api/schema").status_code == 200
 
 
+def test_openapi_schema_lists_the_password_change(api_client):
+    response = api_client.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    operation = response.json()["paths"]["/users/me/password"]["post"]
+    assert set(operation["responses"]) == {"200", "400", "401", "429"}
+    assert "ends every session" in operation["description"]
+
+
 def test_api_docs_page_loads(api_client):
     assert api_client.get("/api/docs").status_code == 200
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.hashers import identify_hasher
+from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from users.models import RateLimitEvent, RevokedAccessToken, Role, User
 from users.services import token_pair_issue
@@ -392,8 +396,11 @@ def test_refresh_rotates_the_pair_and_rejects_the_old_refresh_token(api_client, 
     replay = api_client.post(REFRESH, {"refresh": tokens.refresh}, format="json")
 
     assert replay.status_code == 401
-    assert replay.json()["code"] == "refresh_token_not_valid"
-    assert api_client.post(REFRESH, {"refresh": body["refresh"]}, format="json").status_code == 200
+    assert replay.json() == {
+        "message": "Refresh token is invalid, expired or already used.",
+        "code": "refresh_token_not_valid",
+        "errors": {"refresh": ["Refresh token is invalid, expired or already used."]},
+    }
 
 
 @pytest.mark.parametrize("mangle", ["access", "garbage", "other_key"])
@@ -405,6 +412,16 @@ def test_refresh_rejects_what_is_not_one_of_its_refresh_tokens(api_client, user,
     }
 
     response = api_client.post(REFRESH, {"refresh": candidates[mangle]}, format="json")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "refresh_token_not_valid"
+
+
+def test_refresh_rejects_an_expired_refresh_token(api_client, user):
+    token = RefreshToken.for_user(user)
+    token.set_exp(from_time=timezone.now() - timedelta(days=8), lifetime=timedelta(days=7))
+
+    response = api_client.post(REFRESH, {"refresh": str(token)}, format="json")
 
     assert response.status_code == 401
     assert response.json()["code"] == "refresh_token_not_valid"
@@ -506,6 +523,203 @@ def test_register_login_me_refresh_logout_journey(api_client):
     assert session.get(ME).status_code == 401
     again = api_client.post(REFRESH, {"refresh": refreshed["refresh"]}, format="json")
     assert again.status_code == 401
+
+
+# --- sessions: refresh-token reuse, password change --------------------------------------------
+
+
+def refresh(client: APIClient, token: str):
+    return client.post(REFRESH, {"refresh": token}, format="json")
+
+
+def verify_status(token: str) -> int:
+    client = APIClient(headers={"X-Internal-Token": "test-internal-token"})
+    return client.get(VERIFY, headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_reuse_of_a_rotated_refresh_token_ends_that_session_for_thief_and_victim(api_client, user):
+    victim_login = login(api_client, user.email).json()
+    other_device = login(APIClient(), user.email).json()
+    victim = refresh(api_client, victim_login["refresh"]).json()
+    # The thief copied the victim's current refresh token and uses it first.
+    thief = refresh(APIClient(), victim["refresh"]).json()
+    thief_again = refresh(APIClient(), thief["refresh"]).json()
+
+    # The victim's client, unaware, presents the same token: reuse.
+    reused = refresh(api_client, victim["refresh"])
+
+    assert reused.status_code == 401
+    assert reused.json()["code"] == "refresh_token_not_valid"
+    session = [victim_login, victim, thief, thief_again]
+    assert [verify_status(pair["token"]) for pair in session] == [401] * 4
+    assert [bearer(pair["token"]).get(ME).status_code for pair in session] == [401] * 4
+    assert [refresh(APIClient(), pair["refresh"]).status_code for pair in session] == [401] * 4
+    # The same user's other login is another session: untouched.
+    assert verify_status(other_device["token"]) == 200
+    assert refresh(APIClient(), other_device["refresh"]).status_code == 200
+
+
+def test_reuse_of_the_first_refresh_token_of_a_session_ends_it_too(api_client, user):
+    first = login(api_client, user.email).json()
+    latest = first
+    for _ in range(3):
+        latest = refresh(api_client, latest["refresh"]).json()
+
+    assert refresh(api_client, first["refresh"]).status_code == 401
+
+    assert verify_status(latest["token"]) == 401
+    assert refresh(api_client, latest["refresh"]).status_code == 401
+
+
+def test_a_chain_of_twenty_rotations_keeps_the_session_alive(api_client, user):
+    pair = login(api_client, user.email).json()
+    issued = [pair]
+    for _ in range(20):
+        response = refresh(api_client, pair["refresh"])
+        assert response.status_code == 200
+        pair = response.json()
+        issued.append(pair)
+
+    assert verify_status(pair["token"]) == 200
+    assert bearer(pair["token"]).get(ME).status_code == 200
+    # Rotation revokes nothing: the earlier access tokens live out their 15 minutes.
+    assert not RevokedAccessToken.objects.exists()
+    assert verify_status(issued[0]["token"]) == 200
+    assert refresh(api_client, pair["refresh"]).status_code == 200
+
+
+def test_logout_with_the_access_token_of_a_session_ended_by_reuse_is_401_as_after_a_logout(
+    api_client, user
+):
+    first = login(api_client, user.email).json()
+    rotated = refresh(api_client, first["refresh"]).json()
+    refresh(api_client, first["refresh"])  # reuse: the session ends
+
+    response = bearer(rotated["token"]).post(LOGOUT, {"refresh": rotated["refresh"]}, format="json")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_logout_of_a_session_ended_by_reuse_from_another_session_is_accepted(api_client, user):
+    first = login(api_client, user.email).json()
+    rotated = refresh(api_client, first["refresh"]).json()
+    refresh(api_client, first["refresh"])  # reuse: the session ends
+    other = login(APIClient(), user.email).json()
+
+    response = bearer(other["token"]).post(LOGOUT, {"refresh": rotated["refresh"]}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"message": "Logged out."}
+    assert response.cookies["userAuthToken"].value == ""
+
+
+def test_logout_ends_the_session_of_the_refresh_token_including_its_earlier_access_tokens(
+    api_client, user
+):
+    first = login(api_client, user.email).json()
+    latest = refresh(api_client, first["refresh"]).json()
+    other = login(APIClient(), user.email).json()
+
+    response = bearer(latest["token"]).post(LOGOUT, {"refresh": latest["refresh"]}, format="json")
+
+    assert response.status_code == 200
+    assert verify_status(first["token"]) == 401
+    assert verify_status(other["token"]) == 200
+
+
+PASSWORD = "/users/me/password"
+NEW_PASSWORD = "a-brand-new-passphrase-42"
+
+
+def change_password(client: APIClient, current: str = DEFAULT_PASSWORD, new: str = NEW_PASSWORD):
+    return client.post(PASSWORD, {"currentPassword": current, "newPassword": new}, format="json")
+
+
+def test_password_change_ends_every_session_and_answers_a_new_pair(api_client, user):
+    current = login(api_client, user.email).json()
+    rotated = refresh(api_client, current["refresh"]).json()
+    other_device = login(APIClient(), user.email).json()
+
+    response = change_password(bearer(rotated["token"]))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"message", "token", "refresh"}
+    assert body["message"] == "Password changed."
+    assert response.cookies["userAuthToken"].value == body["token"]
+    old_sessions = [current, rotated, other_device]
+    assert [verify_status(pair["token"]) for pair in old_sessions] == [401] * 3
+    assert [refresh(APIClient(), pair["refresh"]).status_code for pair in old_sessions] == [401] * 3
+    assert verify_status(body["token"]) == 200
+    assert bearer(body["token"]).get(ME).status_code == 200
+    assert refresh(APIClient(), body["refresh"]).status_code == 200
+    assert login(APIClient(), user.email, NEW_PASSWORD).status_code == 200
+    assert login(APIClient(), user.email).status_code == 401
+
+
+def test_password_change_does_not_touch_other_users(auth_client):
+    other = token_pair_issue(user=UserFactory())
+
+    assert change_password(auth_client).status_code == 200
+
+    assert verify_status(other.access) == 200
+    assert refresh(APIClient(), other.refresh).status_code == 200
+
+
+def test_password_change_with_a_wrong_current_password_is_400_and_revokes_nothing(
+    auth_client, tokens, user
+):
+    response = change_password(auth_client, current="not-my-password")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "The current password is not correct.",
+        "code": "wrong_password",
+        "errors": {"currentPassword": ["The current password is not correct."]},
+    }
+    assert verify_status(tokens.access) == 200
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_password_change_is_throttled_after_repeated_wrong_current_passwords(
+    auth_client, user, settings
+):
+    settings.LOGIN_FAILURE_LIMIT_PER_EMAIL = 2
+    for _ in range(2):
+        assert change_password(auth_client, current="wrong-guess").status_code == 400
+
+    response = change_password(auth_client)
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert 0 < int(response["Retry-After"]) <= settings.LOGIN_FAILURE_WINDOW_SECONDS
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_password_change_rejects_a_weak_new_password_under_its_field_name(auth_client, tokens):
+    response = change_password(auth_client, new="password123")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"newPassword": ["This password is too common."]}
+    assert verify_status(tokens.access) == 200
+
+
+def test_password_change_requires_both_fields_and_nothing_else(auth_client):
+    response = auth_client.post(PASSWORD, {"newPassword": 5, "role": "admin"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "currentPassword": ["This field is required."],
+        "newPassword": ["Must be a string."],
+        "role": ["This field cannot be set."],
+    }
+
+
+def test_password_change_requires_authentication(api_client):
+    assert change_password(api_client).status_code == 401
 
 
 # --- internal verify --------------------------------------------------------------------------
@@ -636,8 +850,8 @@ def test_refresh_behind_a_trusted_proxy_is_throttled_per_forwarded_client(settin
 
 def test_login_makes_a_fixed_number_of_queries(api_client, user, django_assert_num_queries):
     # Two throttle counts, the user, then (in a transaction) clear failures, stamp
-    # last_login, record the refresh token.
-    with django_assert_num_queries(8):
+    # last_login, record the refresh token and its session pair.
+    with django_assert_num_queries(9):
         assert login(api_client, user.email).status_code == 200
 
 
