@@ -82,9 +82,5 @@ SPECTACULAR_SETTINGS = common.spectacular(
 # Reservation lifetimes accepted on POST /internal/reservations (seconds).
 RESERVATION_DEFAULT_TTL_SECONDS = env.int("RESERVATION_DEFAULT_TTL_SECONDS", default=15 * 60)
 RESERVATION_MAX_TTL_SECONDS = env.int("RESERVATION_MAX_TTL_SECONDS", default=24 * 60 * 60)
-# How long a product keeps the record of a sale that a late release could still return.
-# Every sale kept makes the product document bigger (and each stock update slower); a release
-# of a sale comes seconds after it (a cancellation racing the commit) or from a dead-letter replay.
-STOCK_SALES_LEDGER_RETENTION_HOURS = env.int("STOCK_SALES_LEDGER_RETENTION_HOURS", default=6)
 
 LOGGING = logging_config(service=SERVICE_NAME)

@@ -1,10 +1,11 @@
 """The catalogue (``Product``), its reviews and the per-order stock ``Reservation``.
 
 Stock columns are never written through ``Model.save()``: every stock change is
-one conditional atomic update in ``products.stock``, which also keeps two ledgers
-on the product document that the ORM does not map (``holds``: stock reserved per
-order, ``sales``: stock sold per order). They make each per-product step
-idempotent per order id and let an interrupted operation be finished safely.
+one conditional atomic update in ``products.stock``, which also keeps the stock
+held per in-flight order on the product document (``holds``, not mapped by the
+ORM), so each per-product step happens once per order id. The ``Reservation`` is
+the record of what an order reserved or bought; past sales are not kept on the
+product.
 """
 
 from __future__ import annotations

@@ -1,20 +1,40 @@
 """Stock: reserve, commit and release per order, expire abandoned reservations.
 
-Every change to a product's stock is one conditional atomic update of its
-document, so available stock can never go below zero and
-``quantity + reserved + sold`` stays constant (only a restock changes it). Each
-update also moves the order's entry between two ledgers on the product:
-``holds`` (reserved for an order) and ``sales`` (sold to an order). The update
-matches only when the ledger says the step has not been done, so every
-per-product step is idempotent per order id and an interrupted operation can be
-finished by running it again.
+Two documents take part, and nothing about past sales is kept on the product:
 
-The ``Reservation`` document is the per-order record and the point where
-concurrent commit / release / expiry of one order are serialised: each first
-moves the reservation's state with a conditional update, then moves stock.
-A multi-item reservation takes its items in a fixed order (by product id) and
-undoes what it took when one item is short, so it is all or nothing without
-needing multi-document transactions (a standalone mongod has none).
+- The product holds the counters ``quantity`` (available), ``reserved`` and ``sold``, and
+  ``holds``: the stock reserved per order while a reservation is in flight (pending, reserved,
+  or committed until the commit has moved its stock). A hold leaves the list when its stock is
+  sold or given back, so the list is never longer than the units reserved.
+- The ``Reservation`` (one per order id, unique) is the order's record: its items and its
+  state. A committed reservation is the record of the sale.
+
+Every change to a product's stock is one conditional atomic update of its document, so
+available stock never goes below zero and ``quantity + reserved + sold`` stays constant (only a
+restock changes it). A hold is taken only when the order holds none of the product yet, and is
+turned into a sale or given back only while it is there, so each of those steps happens at most
+once per order and product, and repeating one is harmless.
+
+Concurrent commit, release and expiry of one order are serialised by the reservation's state:
+each first moves it with one conditional update (PENDING → RESERVED → COMMITTED; PENDING or
+RESERVED → RELEASED or EXPIRED; COMMITTED → RELEASED), and only the caller whose move matched
+moves stock, knowing from that move's filter which state the reservation left. Leaving PENDING
+or RESERVED gives back the holds (a line not held yet gets nothing back; its maker, finding the
+state moved, gives back what it took). A reservation leaves COMMITTED at most once, so the
+release that does it is the only one returning its sold stock: per product it gives back the
+hold if the commit has not turned it into a sale yet, and otherwise moves the units from sold
+back to available (guarded by ``sold >= n``). The hold goes to exactly one of the commit and
+that release, so the stock comes back once.
+
+A reservation is inserted as PENDING before any stock moves (the unique order id makes a repeat
+find the first one), its products are held in a fixed order (by id), and what was taken is given
+back when one is short, so it is all or nothing without multi-document transactions (a
+standalone mongod has none). A reservation left PENDING by a crash is expired by the sweep,
+which gives back whatever it holds; a commit interrupted after its state move is finished by
+repeating it, or undone by a release.
+
+Round trips to the store for an order of n products: reserve 2 + n (insert, holds, state
+move), commit 1 + n, release 1 + n (2 + 2n for a committed one), the old commit 3 + n.
 """
 
 from __future__ import annotations
@@ -23,11 +43,13 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bson import ObjectId
-from django.conf import settings
 from django.db import IntegrityError, connections
+from django.db.models import Field, Model
 from django.utils import timezone
+from pymongo import ReturnDocument
 from pymongo.collection import Collection
 
 from products.constants import INACTIVE_STATES, ReservationState
@@ -55,28 +77,42 @@ class StockLine:
     quantity: int
 
 
-def _products() -> Collection:
-    return connections[Product.objects.db].get_collection(Product._meta.db_table)
+def _collection(model: type[Model]) -> Collection:
+    return connections[model.objects.db].get_collection(model._meta.db_table)
 
 
-# --- per-product steps: one conditional update each, idempotent per order id ----------------
+def _from_store(field: Field, value: Any) -> Any:
+    """A raw value of ``field`` from the store, converted exactly as the ORM converts it."""
+    connection = connections[field.model.objects.db]
+    column = field.cached_col
+    for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+        value = convert(value, column, connection)
+    return value
 
 
-def _hold(product_id: ObjectId, order_id: str, quantity: int) -> bool:
-    """Move ``quantity`` from available to reserved for the order, if that much is available."""
-    result = _products().update_one(
+# --- per-product steps: one conditional update each ------------------------------------------
+
+
+def _hold(product_id: ObjectId, order_id: str, quantity: int) -> dict[str, Any] | None:
+    """Move ``quantity`` from available to reserved for the order, if that much is available.
+
+    Returns the product's title and price, read in the same round trip; None when nothing was
+    held (no such product, not enough available, or already held for this order).
+    """
+    return _collection(Product).find_one_and_update(
         {"_id": product_id, "quantity": {"$gte": quantity}, "holds.orderId": {"$ne": order_id}},
         {
             "$inc": {"quantity": -quantity, "reserved": quantity},
             "$push": {"holds": {"orderId": order_id, "quantity": quantity}},
         },
+        projection={"title": 1, "price": 1},
+        return_document=ReturnDocument.AFTER,
     )
-    return result.modified_count == 1
 
 
 def _unhold(product_id: ObjectId, order_id: str, quantity: int) -> bool:
     """Return the order's reserved stock to available (no-op when it holds none)."""
-    result = _products().update_one(
+    result = _collection(Product).update_one(
         {"_id": product_id, "holds.orderId": order_id},
         {
             "$inc": {"quantity": quantity, "reserved": -quantity},
@@ -88,53 +124,125 @@ def _unhold(product_id: ObjectId, order_id: str, quantity: int) -> bool:
 
 def _hold_to_sale(product_id: ObjectId, order_id: str, quantity: int) -> bool:
     """Turn the order's reserved stock into sold stock (no-op when it holds none)."""
-    result = _products().update_one(
+    result = _collection(Product).update_one(
         {"_id": product_id, "holds.orderId": order_id},
         {
             "$inc": {"reserved": -quantity, "sold": quantity},
             "$pull": {"holds": {"orderId": order_id}},
-            "$push": {"sales": {"orderId": order_id, "quantity": quantity, "at": timezone.now()}},
         },
     )
     return result.modified_count == 1
 
 
-def _sell(product_id: ObjectId, order_id: str, quantity: int) -> bool:
-    """Move ``quantity`` from available straight to sold, if that much is available."""
-    result = _products().update_one(
-        {"_id": product_id, "quantity": {"$gte": quantity}, "sales.orderId": {"$ne": order_id}},
-        {
-            "$inc": {"quantity": -quantity, "sold": quantity},
-            "$push": {"sales": {"orderId": order_id, "quantity": quantity, "at": timezone.now()}},
-        },
+def _sale_to_available(product_id: ObjectId, quantity: int) -> bool:
+    """Move ``quantity`` from sold back to available, never taking sold below zero.
+
+    Not idempotent by itself: only the release that moved a reservation out of COMMITTED calls
+    it, once per product of that reservation.
+    """
+    result = _collection(Product).update_one(
+        {"_id": product_id, "sold": {"$gte": quantity}},
+        {"$inc": {"quantity": quantity, "sold": -quantity}},
     )
     return result.modified_count == 1
 
 
-def _unsell(product_id: ObjectId, order_id: str, quantity: int) -> bool:
-    """Return the order's sold stock to available (no-op when it bought none)."""
-    result = _products().update_one(
-        {"_id": product_id, "sales.orderId": order_id},
-        {
-            "$inc": {"quantity": quantity, "sold": -quantity},
-            "$pull": {"sales": {"orderId": order_id}},
-        },
+# --- stock of one order -----------------------------------------------------------------------
+
+
+def _unhold_all(order_id: str, lines: list[StockLine]) -> None:
+    for line in lines:
+        _unhold(line.product_id, order_id, line.quantity)
+
+
+def _sell_held(order_id: str, lines: list[StockLine]) -> None:
+    """Turn what the order holds into sales; lines already sold are left alone."""
+    for line in lines:
+        _hold_to_sale(line.product_id, order_id, line.quantity)
+
+
+def _return_committed(order_id: str, lines: list[StockLine]) -> None:
+    """Give a committed order's stock back: each line's hold, or its sold units once the commit
+    has turned the hold into a sale. Called only by the release that moved it out of COMMITTED."""
+    for line in lines:
+        if _unhold(line.product_id, order_id, line.quantity):
+            continue
+        if not _sale_to_available(line.product_id, line.quantity):
+            logger.error(
+                "sold stock to return not found",
+                extra={"order_id": order_id, "product_id": str(line.product_id)},
+            )
+
+
+def _take_stock(reservation: Reservation, lines: list[StockLine]) -> list[dict[str, Any]]:
+    """Hold every line for the pending reservation, in product id order; return its items.
+
+    The items carry each product's title and price as read by its hold. When a line cannot be
+    held, what was taken is given back, the pending reservation is deleted (so the order id can
+    try again) and the reason is raised: ``UnknownProduct`` or ``InsufficientStock``.
+    """
+    items = []
+    for taken, line in enumerate(lines):
+        product = _hold(line.product_id, reservation.order_id, line.quantity)
+        if product is None:
+            _unhold_all(reservation.order_id, lines[:taken])
+            Reservation.objects.filter(pk=reservation.pk, state=ReservationState.PENDING).delete()
+            raise _refusal(reservation.order_id, short=line, lines=lines)
+        items.append(
+            {
+                "productId": str(line.product_id),
+                "title": product["title"],
+                "unitPrice": str(_from_store(Product._meta.get_field("price"), product["price"])),
+                "quantity": line.quantity,
+            }
+        )
+    return items
+
+
+def _refusal(
+    order_id: str, *, short: StockLine, lines: list[StockLine]
+) -> UnknownProduct | InsufficientStock:
+    """Why ``short`` could not be held: a product of the order does not exist, or it is short.
+
+    Its hold cannot tell the two apart, so this reads the order's products (only on this path).
+    """
+    available = {
+        document["_id"]: int(document["quantity"])
+        for document in _collection(Product).find(
+            {"_id": {"$in": [line.product_id for line in lines]}}, {"quantity": 1}
+        )
+    }
+    missing = {
+        str(line.product_id): "No such product."
+        for line in lines
+        if line.product_id not in available
+    }
+    if missing:
+        return UnknownProduct("Unknown product.", errors=missing)
+    logger.info(
+        "stock reservation refused",
+        extra={"order_id": order_id, "product_id": str(short.product_id)},
     )
-    return result.modified_count == 1
-
-
-def _return_to_available(product_id: ObjectId, order_id: str, quantity: int) -> None:
-    # Whatever the order still holds or bought goes back; at most one of the two matches.
-    if not _unhold(product_id, order_id, quantity):
-        _unsell(product_id, order_id, quantity)
-
-
-def _available(product_id: ObjectId) -> int:
-    document = _products().find_one({"_id": product_id}, {"quantity": 1})
-    return int(document["quantity"]) if document else 0
+    return InsufficientStock(
+        errors={
+            str(short.product_id): (
+                f"Only {available[short.product_id]} available, {short.quantity} requested."
+            )
+        }
+    )
 
 
 # --- reservation records ----------------------------------------------------------------------
+
+
+def _reservation_from(document: dict[str, Any]) -> Reservation:
+    """The ``Reservation`` for a raw document (as ``find_one_and_update`` returns it)."""
+    fields = Reservation._meta.concrete_fields
+    return Reservation.from_db(
+        Reservation.objects.db,
+        [field.attname for field in fields],
+        [_from_store(field, document.get(field.column)) for field in fields],
+    )
 
 
 def _lines_of(reservation: Reservation) -> list[StockLine]:
@@ -144,16 +252,71 @@ def _lines_of(reservation: Reservation) -> list[StockLine]:
     return sorted(lines, key=lambda line: line.product_id)
 
 
-def _move_state(reservation: Reservation, *, from_states: tuple[str, ...], to_state: str) -> bool:
-    """Conditionally move the reservation's state; False when someone else moved it first."""
-    now = timezone.now()
-    moved = Reservation.objects.filter(pk=reservation.pk, state__in=from_states).update(
-        state=to_state, updated_at=now
+def _record_pending(
+    order_id: str, lines: list[StockLine], *, expires_at: datetime
+) -> Reservation | None:
+    """Insert the order's reservation as PENDING, before any stock moves.
+
+    None when the order id already has a reservation: the unique index decides, so concurrent
+    requests for one order id make one record. Titles and prices are filled in by the move out
+    of PENDING, from the holds that read them.
+    """
+    reservation = Reservation(
+        order_id=order_id,
+        state=ReservationState.PENDING,
+        items=[
+            {
+                "productId": str(line.product_id),
+                "title": None,
+                "unitPrice": None,
+                "quantity": line.quantity,
+            }
+            for line in lines
+        ],
+        expires_at=expires_at,
     )
+    try:
+        reservation.save(force_insert=True)
+    except IntegrityError:
+        return None
+    return reservation
+
+
+def _move_state(
+    reservation: Reservation,
+    *,
+    from_states: tuple[str, ...],
+    to_state: str,
+    items: list[dict[str, Any]] | None = None,
+) -> bool:
+    """Conditionally move the reservation's state (and set its items); False when someone else
+    moved it first."""
+    changes: dict[str, Any] = {"state": to_state, "updated_at": timezone.now()}
+    if items is not None:
+        changes["items"] = items
+    moved = Reservation.objects.filter(pk=reservation.pk, state__in=from_states).update(**changes)
     if moved:
-        reservation.state = to_state
-        reservation.updated_at = now
+        for name, value in changes.items():
+            setattr(reservation, name, value)
     return bool(moved)
+
+
+def _move_state_of(
+    order_id: str, *, from_states: tuple[str, ...], to_state: str
+) -> Reservation | None:
+    """Conditionally move the order's reservation in one round trip; the reservation as moved,
+    or None when it is in none of ``from_states`` (or does not exist).
+
+    Callers learn the state it left from ``from_states``, never from a returned pre-image:
+    SecantusDB can return a stale one when another update lands at the same moment (the match
+    and the update themselves are atomic; the post-image is the document as updated).
+    """
+    document = _collection(Reservation).find_one_and_update(
+        {"order_id": order_id, "state": {"$in": list(from_states)}},
+        {"$set": {"state": to_state, "updated_at": timezone.now()}},
+        return_document=ReturnDocument.AFTER,
+    )
+    return None if document is None else _reservation_from(document)
 
 
 def _settled(order_id: str) -> Reservation:
@@ -170,12 +333,15 @@ def _settled(order_id: str) -> Reservation:
         time.sleep(0.05)
 
 
-def _existing(order_id: str) -> Reservation | None:
-    """The order's settled reservation, or None when it has none (or a refused one vanished)."""
+def _existing(order_id: str) -> Reservation:
+    """The settled reservation that made an insert for ``order_id`` fail as a duplicate.
+
+    ``ReservationInProgress`` when it is still pending, or was refused and deleted meanwhile.
+    """
     try:
         return _settled(order_id)
     except ReservationNotFound:
-        return None
+        raise ReservationInProgress() from None
 
 
 def _to_millis(moment: datetime) -> datetime:
@@ -208,121 +374,83 @@ def reservation_create(
 
     A repeat for an order id that already has a reservation changes nothing and
     returns that reservation. When a line is short, what was taken is given back,
-    nothing is recorded and ``InsufficientStock`` names the short products.
+    nothing is recorded and ``InsufficientStock`` names the short product.
     """
-    existing = _existing(order_id)
-    if existing is not None:
-        return _answer_repeat(existing), False
-
     lines = _merge(lines)
-    products = {p.pk: p for p in Product.objects.filter(pk__in=[line.product_id for line in lines])}
-    missing = {
-        str(line.product_id): "No such product."
-        for line in lines
-        if line.product_id not in products
-    }
-    if missing:
-        raise UnknownProduct("Unknown product.", errors=missing)
-
-    reservation = Reservation(
-        order_id=order_id,
-        state=ReservationState.PENDING,
-        items=[
-            {
-                "productId": str(line.product_id),
-                "title": products[line.product_id].title,
-                "unitPrice": str(products[line.product_id].price),
-                "quantity": line.quantity,
-            }
-            for line in lines
-        ],
-        expires_at=_to_millis(timezone.now() + timedelta(seconds=ttl_seconds)),
+    reservation = _record_pending(
+        order_id, lines, expires_at=_to_millis(timezone.now() + timedelta(seconds=ttl_seconds))
     )
-    try:
-        reservation.save(force_insert=True)
-    except IntegrityError:
-        # A concurrent request for the same order got there first: answer as it does.
-        existing = _existing(order_id)
-        if existing is None:
-            raise ReservationInProgress() from None
-        return _answer_repeat(existing), False
+    if reservation is None:
+        return _answer_repeat(_existing(order_id)), False
 
-    taken: list[StockLine] = []
-    shortage: StockLine | None = None
-    for line in lines:
-        if not _hold(line.product_id, order_id, line.quantity):
-            shortage = line
-            break
-        taken.append(line)
-
-    if shortage is None and _move_state(
-        reservation, from_states=(ReservationState.PENDING,), to_state=ReservationState.RESERVED
+    items = _take_stock(reservation, lines)
+    if not _move_state(
+        reservation,
+        from_states=(ReservationState.PENDING,),
+        to_state=ReservationState.RESERVED,
+        items=items,
     ):
-        logger.info("stock reserved", extra={"order_id": order_id, "items": len(lines)})
-        return reservation, True
-
-    for line in taken:
-        _unhold(line.product_id, order_id, line.quantity)
-    if shortage is None:
         # Released or expired while it was being made: whoever did that owns the record.
+        _unhold_all(order_id, lines)
         raise ReservationNotActive()
-    Reservation.objects.filter(pk=reservation.pk, state=ReservationState.PENDING).delete()
-    available = _available(shortage.product_id)
-    logger.info(
-        "stock reservation refused",
-        extra={"order_id": order_id, "product_id": str(shortage.product_id)},
-    )
-    raise InsufficientStock(
-        errors={
-            str(shortage.product_id): f"Only {available} available, {shortage.quantity} requested."
-        }
-    )
+    logger.info("stock reserved", extra={"order_id": order_id, "items": len(lines)})
+    return reservation, True
 
 
 def reservation_commit(*, order_id: str) -> Reservation:
     """Turn the order's reserved stock into sold stock; a repeat changes nothing."""
-    reservation = _settled(order_id)
-    if reservation.state in INACTIVE_STATES:
-        raise ReservationNotActive()
-    if reservation.state == ReservationState.RESERVED and not _move_state(
-        reservation, from_states=(ReservationState.RESERVED,), to_state=ReservationState.COMMITTED
-    ):
-        # Committed, released or expired concurrently: answer from where it is now.
-        return reservation_commit(order_id=order_id)
-    # Also finishes a commit that was interrupted between the state change and the stock moves.
-    for line in _lines_of(reservation):
-        _hold_to_sale(line.product_id, order_id, line.quantity)
+    reservation = _move_state_of(
+        order_id, from_states=(ReservationState.RESERVED,), to_state=ReservationState.COMMITTED
+    )
+    if reservation is None:
+        reservation = _settled(order_id)
+        if reservation.state in INACTIVE_STATES:
+            raise ReservationNotActive()
+        if reservation.state == ReservationState.RESERVED:
+            # It was still pending a moment ago; commit it now.
+            return reservation_commit(order_id=order_id)
+    # Also finishes a commit that was interrupted between the state move and the stock moves.
+    _sell_held(order_id, _lines_of(reservation))
     logger.info("stock committed", extra={"order_id": order_id})
     return reservation
 
 
 def reservation_release(*, order_id: str) -> Reservation:
-    """Return the order's stock to available, reserved or already sold; a repeat changes nothing."""
+    """Return the order's stock to available, reserved or already sold; a repeat changes nothing.
+
+    The reservation is moved out of PENDING or RESERVED (its holds come back) or else out of
+    COMMITTED (its sold stock comes back): two conditional moves tried in turn, so the state it
+    left is the one whose move matched. Releases of uncommitted orders, the usual kind, take
+    the first.
+    """
+    for from_states, give_back in (
+        ((ReservationState.PENDING, ReservationState.RESERVED), _unhold_all),
+        ((ReservationState.COMMITTED,), _return_committed),
+    ):
+        reservation = _move_state_of(
+            order_id, from_states=from_states, to_state=ReservationState.RELEASED
+        )
+        if reservation is not None:
+            give_back(order_id, _lines_of(reservation))
+            logger.info(
+                "stock released",
+                extra={"order_id": order_id, "was_committed": give_back is _return_committed},
+            )
+            return reservation
     reservation = Reservation.objects.filter(order_id=order_id).first()
     if reservation is None:
         raise ReservationNotFound()
     if reservation.state in INACTIVE_STATES:
         return reservation
-    if not _move_state(
-        reservation,
-        from_states=(
-            ReservationState.PENDING,
-            ReservationState.RESERVED,
-            ReservationState.COMMITTED,
-        ),
-        to_state=ReservationState.RELEASED,
-    ):
-        return reservation_release(order_id=order_id)
-    for line in _lines_of(reservation):
-        _return_to_available(line.product_id, order_id, line.quantity)
-    logger.info("stock released", extra={"order_id": order_id})
-    return reservation
+    # Made (again, after a refusal) between the tries: release that one.
+    return reservation_release(order_id=order_id)
 
 
 def reservations_expire(*, now: datetime | None = None, limit: int = 1000) -> int:
     """Release reservations past their lifetime (and interrupted ones); return how many.
 
-    At most ``limit`` per call (oldest first); the periodic job picks up the rest.
+    Only pending and reserved ones expire; neither has sold anything, so expiry only gives back
+    holds. At most ``limit`` per call (oldest first); the periodic job picks up the rest.
     """
     now = now or timezone.now()
     due = list(
@@ -342,68 +470,43 @@ def reservations_expire(*, now: datetime | None = None, limit: int = 1000) -> in
             to_state=ReservationState.EXPIRED,
         ):
             continue
-        for line in _lines_of(reservation):
-            _return_to_available(line.product_id, reservation.order_id, line.quantity)
+        _unhold_all(reservation.order_id, _lines_of(reservation))
         expired += 1
         logger.info("stock reservation expired", extra={"order_id": reservation.order_id})
-    # A sale stays in the ledger only while a release of it is plausible (a cancellation racing
-    # the commit); pruning keeps product documents small. A release after that returns nothing.
-    cutoff = now - timedelta(hours=settings.STOCK_SALES_LEDGER_RETENTION_HOURS)
-    _products().update_many(
-        {"sales.at": {"$lt": cutoff}}, {"$pull": {"sales": {"at": {"$lt": cutoff}}}}
-    )
     return expired
 
 
 def product_quantity_commit(*, product_id: ObjectId, order_id: str, quantity: int) -> Reservation:
     """The old single-product commit: sell ``quantity`` now if that much is available.
 
-    Recorded as a committed reservation for the order, so a repeat changes nothing
-    and a later release returns the stock. When the order already reserved the
-    product through ``reservation_create``, this commits that reservation.
+    Recorded as a reservation for the order that goes from PENDING straight to COMMITTED
+    through the same steps as a reserve and a commit (hold, state move, hold to sale), so an
+    interruption leaves what those leave: a pending reservation the sweep undoes, or a committed
+    one whose hold a repeat turns into a sale (or a release gives back). A repeat changes
+    nothing and a later release returns the stock. When the order already reserved the product
+    through ``reservation_create``, this commits that reservation.
     """
-    existing = _existing(order_id)
-    if existing is not None:
+    lines = [StockLine(product_id, quantity)]
+    reservation = _record_pending(order_id, lines, expires_at=_to_millis(timezone.now()))
+    if reservation is None:
+        existing = _existing(order_id)
         if str(product_id) not in {item["productId"] for item in existing.items}:
             raise OrderIdReused()
-        if existing.state == ReservationState.COMMITTED:
-            return existing
-        return reservation_commit(order_id=order_id)
+        if existing.state != ReservationState.COMMITTED:
+            return reservation_commit(order_id=order_id)
+        _sell_held(order_id, _lines_of(existing))  # Finishes an interrupted one; else no-op.
+        return existing
 
-    product = Product.objects.filter(pk=product_id).first()
-    if product is None:
-        raise UnknownProduct(errors={str(product_id): "No such product."})
-    reservation = Reservation(
-        order_id=order_id,
-        state=ReservationState.PENDING,
-        items=[
-            {
-                "productId": str(product_id),
-                "title": product.title,
-                "unitPrice": str(product.price),
-                "quantity": quantity,
-            }
-        ],
-        expires_at=_to_millis(timezone.now()),
-    )
-    try:
-        reservation.save(force_insert=True)
-    except IntegrityError:
-        if _existing(order_id) is None:
-            raise ReservationInProgress() from None
-        return product_quantity_commit(product_id=product_id, order_id=order_id, quantity=quantity)
-
-    if not _sell(product_id, order_id, quantity):
-        Reservation.objects.filter(pk=reservation.pk, state=ReservationState.PENDING).delete()
-        available = _available(product_id)
-        raise InsufficientStock(
-            errors={str(product_id): f"Only {available} available, {quantity} requested."}
-        )
+    items = _take_stock(reservation, lines)
     if not _move_state(
-        reservation, from_states=(ReservationState.PENDING,), to_state=ReservationState.COMMITTED
+        reservation,
+        from_states=(ReservationState.PENDING,),
+        to_state=ReservationState.COMMITTED,
+        items=items,
     ):
-        # Released while it was being made: the release owns the record and returns the stock.
-        _unsell(product_id, order_id, quantity)
+        # Released while it was being made: the release owns the record.
+        _unhold_all(order_id, lines)
         raise ReservationNotActive()
+    _sell_held(order_id, lines)
     logger.info("stock sold", extra={"order_id": order_id, "product_id": str(product_id)})
     return reservation

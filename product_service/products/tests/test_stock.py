@@ -1,9 +1,18 @@
 """Stock services: reserve all or nothing, commit, release, expire, the old single commit."""
 
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
+import bson
 import pytest
+from django.db import connection
 from django.utils import timezone
+from pymongo import monitoring
 
 from products import stock
 from products.constants import ReservationState
@@ -29,6 +38,26 @@ def reserve(order_id: str, *lines: tuple[Product, int], ttl: int = 900):
         lines=[stock.StockLine(product.pk, quantity) for product, quantity in lines],
         ttl_seconds=ttl,
     )
+
+
+def product_document(product: Product) -> dict[str, Any]:
+    """The product's raw document, with the fields the ORM does not map."""
+    return connection.database[Product._meta.db_table].find_one({"_id": product.pk})
+
+
+def run_together(*calls: Callable[[], object]) -> list[object]:
+    """Run every call on its own thread, all released at once; return results or exceptions."""
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], object]) -> object:
+        start.wait()
+        try:
+            return call()
+        except Exception as exc:  # The caller asserts on what each call raised.
+            return exc
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
 def test_reservation_create_moves_available_stock_to_reserved():
@@ -317,14 +346,280 @@ def test_reservation_create_repeated_after_a_release_is_refused_and_reserves_not
     assert stock_of(product) == (10, 0, 0)
 
 
-def test_reservations_expire_prunes_old_sales_from_the_ledger(settings):
-    settings.STOCK_SALES_LEDGER_RETENTION_HOURS = 1
+def test_reservation_release_long_after_the_commit_still_returns_the_sold_stock_once():
     product = ProductFactory(quantity=10)
+    reserve("kept", (product, 3))
+    stock.reservation_commit(order_id="kept")
     reserve("order-1", (product, 2))
     stock.reservation_commit(order_id="order-1")
+    stock.reservations_expire(now=timezone.now() + timedelta(days=3))
 
-    stock.reservations_expire(now=timezone.now() + timedelta(hours=2))
+    stock.reservation_release(order_id="order-1")
     stock.reservation_release(order_id="order-1")
 
-    # Past the retention the sale is final: the late release returns nothing.
+    # The reservation is the record of the sale, however old; the other order's sale stays.
+    assert stock_of(product) == (7, 0, 3)
+
+
+def test_no_sales_ledger_grows_on_the_product_however_many_orders_it_sells():
+    product = ProductFactory(quantity=1000)
+    reserve("first", (product, 1))
+    stock.reservation_commit(order_id="first")
+    size_after_one_sale = len(bson.encode(product_document(product)))
+
+    for n in range(60):
+        order_id = f"order-{n}"
+        if n % 3:
+            reserve(order_id, (product, 2))
+            stock.reservation_commit(order_id=order_id)
+        else:
+            stock.product_quantity_commit(product_id=product.pk, order_id=order_id, quantity=2)
+        if n % 5 == 0:
+            stock.reservation_release(order_id=order_id)
+    stock.reservations_expire(now=timezone.now() + timedelta(days=1))
+
+    document = product_document(product)
+    assert "sales" not in document
+    assert document["holds"] == []
+    assert len(bson.encode(document)) == size_after_one_sale
+    # 60 orders of 2, 12 of them released, plus the first order's 1.
+    assert stock_of(product) == (903, 0, 97)
+
+
+def test_holds_on_the_product_are_only_those_of_open_reservations():
+    product = ProductFactory(quantity=10)
+    for order_id in ("committed", "released", "expired", "open"):
+        reserve(order_id, (product, 1), ttl=1 if order_id == "expired" else 900)
+    stock.reservation_commit(order_id="committed")
+    stock.reservation_release(order_id="released")
+    stock.reservations_expire(now=timezone.now() + timedelta(minutes=1))
+
+    assert product_document(product)["holds"] == [{"orderId": "open", "quantity": 1}]
+    assert stock_of(product) == (8, 1, 1)
+
+
+def test_concurrent_releases_of_a_committed_order_return_its_stock_exactly_once():
+    product = ProductFactory(quantity=20)
+    for order_id, quantity in (("kept", 6), ("cancelled", 4)):
+        reserve(order_id, (product, quantity))
+        stock.reservation_commit(order_id=order_id)
+
+    results = run_together(*[partial(stock.reservation_release, order_id="cancelled")] * 12)
+    stock.reservation_release(order_id="cancelled")
+
+    assert {result.state for result in results} == {ReservationState.RELEASED}
+    # A second return would have taken the other order's sold units.
+    assert stock_of(product) == (14, 0, 6)
+
+
+def test_a_release_racing_the_commit_of_each_order_leaves_the_stock_consistent():
+    product = ProductFactory(quantity=50)
+    reserve("kept", (product, 10))
+    stock.reservation_commit(order_id="kept")
+    orders = [f"race-{n}" for n in range(15)]
+    for order_id in orders:
+        reserve(order_id, (product, 2))
+
+    for order_id in orders:
+        commit, release, release_again = run_together(
+            partial(stock.reservation_commit, order_id=order_id),
+            partial(stock.reservation_release, order_id=order_id),
+            partial(stock.reservation_release, order_id=order_id),
+        )
+        # Whichever lands first, the commit either happened (and was undone) or was refused.
+        assert isinstance(commit, ReservationNotActive) or commit.state == "committed"
+        assert release.state == release_again.state == ReservationState.RELEASED
+
+    assert stock_of(product) == (40, 0, 10)
+    assert product_document(product)["holds"] == []
+    assert set(Reservation.objects.filter(order_id__in=orders).values_list("state", flat=True)) == {
+        ReservationState.RELEASED
+    }
+
+
+def test_reservation_release_after_a_commit_interrupted_before_moving_stock_gives_back_the_hold():
+    product = ProductFactory(quantity=10)
+    reserve("kept", (product, 3))
+    stock.reservation_commit(order_id="kept")
+    reserve("order-1", (product, 2))
+    # As if the commit's process died right after recording the commit.
+    Reservation.objects.filter(order_id="order-1").update(state=ReservationState.COMMITTED)
+
+    stock.reservation_release(order_id="order-1")
+    with pytest.raises(ReservationNotActive):
+        stock.reservation_commit(order_id="order-1")
+
+    assert stock_of(product) == (7, 0, 3)
+
+
+class Crash(Exception):
+    """The process dying at this point of an operation."""
+
+
+def crash_at(monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+    def die(*args: object, **kwargs: object) -> None:
+        raise Crash(step)
+
+    monkeypatch.setattr(stock, step, die)
+
+
+def test_reservations_expire_undoes_an_old_quantity_commit_interrupted_before_its_state_move(
+    monkeypatch,
+):
+    product = ProductFactory(quantity=10)
+    stock.product_quantity_commit(product_id=product.pk, order_id="sold", quantity=3)
+    with monkeypatch.context() as patch:
+        crash_at(patch, "_move_state")
+        with pytest.raises(Crash):
+            stock.product_quantity_commit(product_id=product.pk, order_id="order-1", quantity=2)
+    assert Reservation.objects.get(order_id="order-1").state == ReservationState.PENDING
+    assert stock_of(product) == (5, 2, 3)
+
+    assert stock.reservations_expire(now=timezone.now() + timedelta(minutes=5)) == 1
+
+    # Only the held units come back; the other order's sale is not taken for this one.
+    assert stock_of(product) == (7, 0, 3)
+    with pytest.raises(ReservationNotActive):
+        stock.product_quantity_commit(product_id=product.pk, order_id="order-1", quantity=2)
+    assert stock_of(product) == (7, 0, 3)
+
+
+def test_product_quantity_commit_repeated_finishes_one_interrupted_after_its_state_move(
+    monkeypatch,
+):
+    product = ProductFactory(quantity=10)
+    with monkeypatch.context() as patch:
+        crash_at(patch, "_sell_held")
+        with pytest.raises(Crash):
+            stock.product_quantity_commit(product_id=product.pk, order_id="order-1", quantity=2)
+    assert stock_of(product) == (8, 2, 0)
+
+    again = stock.product_quantity_commit(product_id=product.pk, order_id="order-1", quantity=2)
+
+    assert again.state == ReservationState.COMMITTED
     assert stock_of(product) == (8, 0, 2)
+    stock.reservation_release(order_id="order-1")
+    assert stock_of(product) == (10, 0, 0)
+
+
+def test_stock_adds_up_after_a_concurrent_mix_of_every_operation():
+    rng = random.Random(7)
+    products = [ProductFactory(quantity=30) for _ in range(3)]
+    orders = {
+        f"mix-{n}": [
+            (product, rng.randint(1, 3)) for product in rng.sample(products, 2)[: n % 2 + 1]
+        ]
+        for n in range(40)
+    }
+    reserved = run_together(
+        *[partial(reserve, order_id, *lines) for order_id, lines in orders.items()]
+    )
+    assert all(isinstance(result, tuple | InsufficientStock) for result in reserved)
+    assert any(isinstance(result, InsufficientStock) for result in reserved)
+
+    calls: list[Callable[[], object]] = []
+    for order_id, result in zip(orders, reserved, strict=True):
+        if isinstance(result, tuple):
+            for action in rng.choice([(), ("commit",), ("release",), ("commit", "release")]):
+                calls.append(partial(getattr(stock, f"reservation_{action}"), order_id=order_id))
+    for n in range(10):
+        calls.append(
+            partial(
+                stock.product_quantity_commit,
+                product_id=rng.choice(products).pk,
+                order_id=f"old-{n}",
+                quantity=rng.randint(1, 2),
+            )
+        )
+    calls += [partial(stock.reservations_expire, now=timezone.now() + timedelta(hours=1))] * 3
+    results = run_together(*calls)
+
+    assert all(
+        not isinstance(result, Exception)
+        or isinstance(result, ReservationNotActive | InsufficientStock)
+        for result in results
+    ), results
+    reservations = list(Reservation.objects.all())
+    assert ReservationState.PENDING not in {r.state for r in reservations}
+    for product in products:
+        document = product_document(product)
+        units = dict.fromkeys(ReservationState, 0)
+        holders = set()
+        for reservation in reservations:
+            for item in reservation.items:
+                if item["productId"] == str(product.pk):
+                    units[reservation.state] += item["quantity"]
+                    if reservation.state == ReservationState.RESERVED:
+                        holders.add(reservation.order_id)
+        # The reservations are the record: sold and reserved are exactly what they say.
+        assert (document["reserved"], document["sold"]) == (
+            units[ReservationState.RESERVED],
+            units[ReservationState.COMMITTED],
+        )
+        assert document["quantity"] + document["reserved"] + document["sold"] == 30
+        assert document["quantity"] >= 0
+        assert {hold["orderId"] for hold in document["holds"]} == holders
+        assert "sales" not in document
+
+
+class StoreCommands(monitoring.CommandListener):
+    """Records the name of every command sent to the store: each is one round trip."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def of(self, call: Callable[[], object]) -> list[str]:
+        self.names.clear()
+        call()
+        return list(self.names)
+
+
+@pytest.fixture
+def store_commands():
+    """Django's MongoDB connection, reconnected with a client that reports every command."""
+    listener = StoreCommands()
+    options = connection.settings_dict["OPTIONS"]
+    connection.close_pool()
+    connection.settings_dict["OPTIONS"] = {**options, "event_listeners": [listener]}
+    try:
+        yield listener
+    finally:
+        connection.close_pool()
+        connection.settings_dict["OPTIONS"] = options
+
+
+def test_each_stock_operation_takes_few_store_round_trips(store_commands):
+    product = ProductFactory(quantity=10)
+    other = ProductFactory(quantity=10)
+    commands_of = store_commands.of
+
+    counted = {
+        "reserve one product": commands_of(partial(reserve, "a", (product, 1))),
+        "reserve two products": commands_of(partial(reserve, "b", (product, 1), (other, 1))),
+        "commit": commands_of(partial(stock.reservation_commit, order_id="a")),
+        "release reserved": commands_of(partial(stock.reservation_release, order_id="b")),
+        "release committed": commands_of(partial(stock.reservation_release, order_id="a")),
+        "old quantity commit": commands_of(
+            partial(stock.product_quantity_commit, product_id=product.pk, order_id="c", quantity=1)
+        ),
+    }
+
+    assert counted == {
+        "reserve one product": ["insert", "findAndModify", "update"],
+        "reserve two products": ["insert", "findAndModify", "findAndModify", "update"],
+        "commit": ["findAndModify", "update"],
+        "release reserved": ["findAndModify", "update", "update"],
+        # Not pending or reserved, so out of committed; the commit had turned the hold into a
+        # sale: no hold to give back, then the sold units.
+        "release committed": ["findAndModify", "findAndModify", "update", "update"],
+        "old quantity commit": ["insert", "findAndModify", "update", "update"],
+    }

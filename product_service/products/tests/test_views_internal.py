@@ -191,6 +191,35 @@ def test_reservation_detail_shows_the_reservation(internal_client):
     assert missing.status_code == 404
 
 
+def test_reservation_detail_of_one_interrupted_before_holding_stock_has_no_prices_yet(
+    internal_client, monkeypatch
+):
+    from products import stock
+
+    product = ProductFactory(quantity=5)
+
+    def die(*args: object) -> None:
+        raise RuntimeError("the process died here")
+
+    # Titles and prices come from the holds, which this reservation never reached.
+    with monkeypatch.context() as patch:
+        patch.setattr(stock, "_take_stock", die)
+        with pytest.raises(RuntimeError):
+            internal_client.post(
+                "/internal/reservations",
+                reservation_body("order-1", (product.pk, 1)),
+                format="json",
+            )
+
+    response = internal_client.get("/internal/reservations/order-1")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "pending"
+    assert response.json()["items"] == [
+        {"productId": str(product.pk), "title": None, "unitPrice": None, "quantity": 1}
+    ]
+
+
 def test_commit_answers_committed_and_a_repeat_changes_nothing(internal_client):
     product = ProductFactory(quantity=5)
     internal_client.post(
