@@ -60,8 +60,38 @@ MIGRATION_MODULES = {
     "contenttypes": "product_service.contrib.contenttypes.migrations",
 }
 
-# Only the verify client's positive answers (≤ 30 s, per process) live in the cache.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The public catalogue's read cache (products/catalogue_cache.py): answers of the public GET
+# routes and list totals, for CATALOGUE_CACHE_SECONDS (0 turns it off). 30 s is the bound the
+# system already has for a revoked token (VERIFY_CACHE_SECONDS): a change made through one
+# process shows there at once and everywhere else within 30 s. Per process by default (no
+# server to run); CATALOGUE_CACHE_URL (e.g. rediscache://host:6379/1) shares it instead.
+CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=30)
+CATALOGUE_CACHE_ALIAS = "catalogue"
+CATALOGUE_CACHE = (
+    env.cache_url("CATALOGUE_CACHE_URL")
+    if env.str("CATALOGUE_CACHE_URL", default="")
+    else {
+        "BACKEND": "products.cache_backends.BoundedLocMemCache",
+        "LOCATION": "catalogue",
+        # Bytes of answers held per process; the entry count bounds the keys' own overhead.
+        "OPTIONS": {
+            "MAX_BYTES": env.int("CATALOGUE_CACHE_MAX_MB", default=32) * 1024 * 1024,
+            "MAX_ENTRIES": 20_000,
+        },
+    }
+)
+# "default" holds only the verify client's positive answers (≤ 30 s, per process).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    CATALOGUE_CACHE_ALIAS: CATALOGUE_CACHE,
+}
+# A catalogue cache hit is answered right after the request id and security headers, before
+# routing, sessions and DRF; on the way out the cache sees every write.
+MIDDLEWARE = [*MIDDLEWARE]  # A copy: base_settings' list is every service's
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("ecommerce_common.middleware.StaticFilesMiddleware") + 1,
+    "products.catalogue_cache.CatalogueCacheMiddleware",
+)
 
 STATIC_ROOT = REPO_DIR / "var" / "static" / SERVICE_NAME
 
@@ -76,7 +106,13 @@ REST_FRAMEWORK = common.rest_framework(
 
 SPECTACULAR_SETTINGS = common.spectacular(
     title="product_service API",
-    description="Catalogue, reviews and stock reservations (reserve / commit / release).",
+    description=(
+        "Catalogue, reviews and stock reservations (reserve / commit / release). The public "
+        "catalogue reads (`GET /product/`, `/product/list`, `/product/{id}`, "
+        "`/product/{id}/reviews`) are cached per server process for CATALOGUE_CACHE_SECONDS "
+        "(30 s by default): a change shows at once through the process that made it and "
+        "everywhere within that time."
+    ),
 )
 
 # Reservation lifetimes accepted on POST /internal/reservations (seconds).

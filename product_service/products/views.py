@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -13,9 +15,10 @@ from rest_framework.views import APIView
 
 from ecommerce_common.internal_auth import InternalTokenAuthentication, IsInternalService
 from ecommerce_common.pagination import PageNumberPagination
-from products import selectors, services, stock
+from products import catalogue_cache, selectors, services, stock
 from products.ids import parse_object_id
 from products.models import Product
+from products.pagination import CachedCountPagination
 from products.permissions import ReadOnlyOrAuthenticated, can_edit
 from products.serializers import (
     ORDER_ID_PATTERN,
@@ -36,6 +39,31 @@ from products.serializers import (
 
 # The old list answers a plain array; this bounds it.
 LEGACY_LIST_LIMIT = 1000
+
+# The public reads that products.catalogue_cache serves, as the API documents them.
+CATALOGUE_CACHE_NOTE = (
+    "Public and the same for every caller: the 200 answer is cached by each server process "
+    "for `CATALOGUE_CACHE_SECONDS` (30 s unless configured; the `max-age` of `Cache-Control`). "
+    "A change made through the process that answers shows at once, one made through another "
+    "process or pod within that time. `quantity` may be as old: it is for display, orders "
+    "reserve stock atomically and never rely on it."
+)
+CATALOGUE_CACHE_HEADERS = [
+    OpenApiParameter(
+        "X-Cache",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="`hit` (served from the cache) or `miss`; absent when the cache is off.",
+    ),
+    OpenApiParameter(
+        "Cache-Control",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="`public, max-age=<CATALOGUE_CACHE_SECONDS>` (with `Age` on a hit).",
+    ),
+]
 
 
 def errors(*codes: int) -> dict[int, type[ErrorSerializer]]:
@@ -68,7 +96,8 @@ class ProductListView(APIView):
     pagination_class = PageNumberPagination
 
     @extend_schema(
-        parameters=[ProductListQuerySerializer],
+        description=CATALOGUE_CACHE_NOTE,
+        parameters=[ProductListQuerySerializer, *CATALOGUE_CACHE_HEADERS],
         responses={200: ProductSerializer(many=True), **errors(400, 401, 404)},
     )
     def get(self, request: Request) -> Response:
@@ -84,7 +113,8 @@ class ProductListView(APIView):
             search=data.get("search"),
             ordering=data["ordering"],
         )
-        paginator = PageNumberPagination()
+        # Every ordering and page of one filter has the same total.
+        paginator = CachedCountPagination(count_scope=f"products {replace(filters, ordering='')!r}")
         page = paginator.paginate_queryset(
             selectors.product_list(filters=filters), request, view=self
         )
@@ -113,7 +143,11 @@ class ProductListLegacyView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("filter", str, description='e.g. {"category": "Books"}')],
+        description=CATALOGUE_CACHE_NOTE,
+        parameters=[
+            OpenApiParameter("filter", str, description='e.g. {"category": "Books"}'),
+            *CATALOGUE_CACHE_HEADERS,
+        ],
         responses={200: ProductSerializer(many=True), **errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
@@ -136,7 +170,11 @@ class ProductDetailView(APIView):
             raise NotFound("No such product.")
         return product
 
-    @extend_schema(responses={200: ProductSerializer, **errors(401, 404)})
+    @extend_schema(
+        description=CATALOGUE_CACHE_NOTE,
+        parameters=CATALOGUE_CACHE_HEADERS,
+        responses={200: ProductSerializer, **errors(401, 404)},
+    )
     def get(self, request: Request, product_id: str) -> Response:
         return Response(ProductSerializer(_product_or_404(product_id)).data)
 
@@ -183,10 +221,14 @@ class ProductReviewsView(APIView):
     permission_classes = [ReadOnlyOrAuthenticated]
     pagination_class = PageNumberPagination
 
-    @extend_schema(responses={200: ReviewSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        description=CATALOGUE_CACHE_NOTE,
+        parameters=CATALOGUE_CACHE_HEADERS,
+        responses={200: ReviewSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request: Request, product_id: str) -> Response:
         product = _product_or_404(product_id)
-        paginator = PageNumberPagination()
+        paginator = CachedCountPagination(count_scope=f"reviews {product.pk}")
         page = paginator.paginate_queryset(
             selectors.review_list(product=product), request, view=self
         )
@@ -285,7 +327,10 @@ class ReservationExpireView(InternalView):
 
     @extend_schema(request=None, responses={200: ExpiredCountSerializer, **errors(401, 403)})
     def post(self, request: Request) -> Response:
-        return Response({"released": stock.reservations_expire()})
+        released = stock.reservations_expire()
+        response = Response({"released": released})
+        # The periodic sweep mostly finds nothing: then no stock went back on sale.
+        return response if released else catalogue_cache.mark_unchanged(response)
 
 
 class ProductQuantityCommitView(InternalView):

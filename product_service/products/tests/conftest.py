@@ -1,6 +1,7 @@
 """Fixtures for product_service's tests: API clients acting as sellers, buyers and admins."""
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -49,6 +50,12 @@ def _database(django_db_setup, django_db_blocker):
         for name in connection.introspection.table_names():
             if name not in KEPT_COLLECTIONS and not name.startswith("system."):
                 database[name].delete_many({})
+
+
+@pytest.fixture(autouse=True)
+def _empty_catalogue_cache(settings):
+    """Each test starts with an empty catalogue cache (its database starts empty too)."""
+    caches[settings.CATALOGUE_CACHE_ALIAS].clear()
 
 
 @pytest.fixture
