@@ -6,7 +6,10 @@ JSON file named by ``BENCH_DATA``. Nothing here talks to anything but the
 service under test on 127.0.0.1.
 
 - ``CeilingUser``: GET the constant view of the trivial Django project.
-- ``CatalogueUser``: product list with filters, text search, product detail.
+- ``CatalogueUser``: product list with filters, text search, product detail. With
+  ``BENCH_CACHE_OUT`` set, the answers' ``X-Cache`` values (``hit``, ``miss``, or ``none``
+  when the header is absent: the catalogue cache is off) are counted and written there when
+  the run stops, per request name.
 - ``OrderUser``: one order per iteration: ``POST /orders`` then ``POST /orders/{id}/pay``.
   ``BENCH_ORDER_RATE_PER_USER`` (orders/s) paces it; unset, it runs flat out.
   With ``BENCH_ORDERS_OUT`` set, the placed orders' ids (and their buyer's token)
@@ -19,6 +22,7 @@ import itertools
 import json
 import os
 import random
+from collections import Counter
 
 from locust import constant, constant_throughput, events, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -30,6 +34,8 @@ if os.path.exists(os.environ.get("BENCH_DATA", "")):
 
 _buyer_numbers = itertools.count()
 PLACED: list[dict] = []
+CACHE_OUT = os.environ.get("BENCH_CACHE_OUT")
+CACHE_OUTCOMES: dict[str, Counter] = {}
 
 
 def _order_wait():
@@ -114,3 +120,17 @@ def _write_placed_orders(**_kwargs) -> None:
     if path:
         with open(path, "w") as handle:
             json.dump(PLACED, handle)
+
+
+@events.request.add_listener
+def _count_cache_outcome(name, response=None, exception=None, **_kwargs) -> None:
+    if CACHE_OUT and exception is None and response is not None:
+        outcome = (response.headers or {}).get("x-cache") or "none"
+        CACHE_OUTCOMES.setdefault(name, Counter())[outcome] += 1
+
+
+@events.test_stop.add_listener
+def _write_cache_outcomes(**_kwargs) -> None:
+    if CACHE_OUT:
+        with open(CACHE_OUT, "w") as handle:
+            json.dump({name: dict(counts) for name, counts in CACHE_OUTCOMES.items()}, handle)

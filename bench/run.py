@@ -50,7 +50,9 @@ VHOST = "ecommerce_bench"
 ORDER_PARTS = ("order_service", "product_service", "user_service", "secantusdb", "worker")
 # nocache runs right after orders, so the two see the same amount of data (per-order costs
 # grow with the orders already placed; see FINDINGS.md).
-SCENARIOS = ("ceiling", "catalogue", "orders", "nocache", "latency", "worker")
+SCENARIOS = (
+    "ceiling", "catalogue", "catalogue_nocache", "orders", "nocache", "latency", "worker",
+)  # fmt: skip
 CATEGORIES = ["Electronics", "Clothing", "Books", "Home & Kitchen", "Beauty", "Sports", "Other"]
 TAGS = ["new", "sale", "eco", "premium", "gift", "bestseller", "limited", "classic"]
 ADJECTIVES = ["Compact", "Deluxe", "Rugged", "Smart", "Classic", "Portable", "Organic", "Vintage"]
@@ -697,13 +699,50 @@ class Bench:
         )
 
     def scenario_catalogue(self) -> None:
+        self.results["scenarios"]["catalogue"] = self._catalogue("catalogue")
+
+    def _catalogue(self, name: str) -> dict:
+        """CatalogueUser against product_service, counting the answers' ``X-Cache`` values."""
         self.warm_up("catalogue")
-        self.results["scenarios"]["catalogue"] = self.run_locust(
-            "catalogue",
+        outcomes_file = VAR / f"{name}-cache.json"
+        stats = self.run_locust(
+            name,
             "CatalogueUser",
             self.url("product_service"),
+            env={"BENCH_CACHE_OUT": str(outcomes_file)},
             profile=("product_service", "secantusdb"),
         )
+        by_name = json.loads(outcomes_file.read_text()) if outcomes_file.exists() else {}
+        total: Counter = Counter()
+        for counts in by_name.values():
+            total.update(counts)
+        answered = sum(total.values())
+        stats["cache"] = {
+            "outcomes": dict(total),
+            "by_name": by_name,
+            "hit_rate": round(total["hit"] / answered, 4) if answered else None,
+        }
+        return stats
+
+    def catalogue_cache_header(self) -> str | None:
+        """The ``X-Cache`` header of a product detail, twice in a row: None when the cache is off."""
+        url = f"{self.url('product_service')}/product/{self.data['catalogue_products'][0]}"
+        requests.get(url, timeout=30)
+        return requests.get(url, timeout=30).headers.get("X-Cache")
+
+    def scenario_catalogue_nocache(self) -> None:
+        say("restarting product_service with CATALOGUE_CACHE_SECONDS=0")
+        self.restart_service("product_service", {"CATALOGUE_CACHE_SECONDS": "0"})
+        try:
+            header = self.catalogue_cache_header()
+            if header is not None:
+                raise BenchError(
+                    f"product_service still caches with CATALOGUE_CACHE_SECONDS=0 (X-Cache: {header})"
+                )
+            self.results["scenarios"]["catalogue_nocache"] = self._catalogue("catalogue_nocache")
+        finally:
+            say("restarting product_service with the catalogue cache on")
+            self.restart_service("product_service", {})
 
     def _orders(self, name: str, env: dict[str, str] | None = None, *, drain: bool = True) -> dict:
         self.warm_up("orders")
