@@ -128,14 +128,15 @@ def order_create_idempotent(
     if isinstance(claim, IdempotencyRecord):
         return claim.response_status, claim.response_body, True
     token = claim
+    body: dict[str, Any] = {}
 
     def store(order: Order) -> None:
-        _complete(
-            user_id=user_id, key=key, token=token, status=201, body=render(order), order=order
-        )
+        nonlocal body
+        body = render(order)
+        _complete(user_id=user_id, key=key, token=token, status=201, body=body, order=order)
 
     try:
-        order = create(store)
+        create(store)
     except ClaimLost:
         return _replay_or_in_use(user_id=user_id, key=key, body_hash=body_hash)
     except ApiError as exc:
@@ -157,4 +158,5 @@ def order_create_idempotent(
     except BaseException:
         _give_up(user_id=user_id, key=key, token=token)
         raise
-    return 201, render(order), False
+    # The answer is the body stored with the order (rendered once, inside its transaction).
+    return 201, body, False

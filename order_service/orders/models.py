@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from orders.status import OrderStatus
 
@@ -42,6 +43,12 @@ class Order(models.Model):
     @property
     def status_label(self) -> str:
         return OrderStatus(self.status).label
+
+    @cached_property
+    def lines(self) -> list[OrderItem]:
+        """The order's items, read once (items never change). Code that already holds them sets
+        this (``order_create``, a ``Prefetch(..., to_attr="lines")``) and no query is made."""
+        return list(self.items.all())
 
 
 class OrderItem(models.Model):

@@ -11,24 +11,36 @@ from ecommerce_common.user_auth import RemoteUser
 from orders.models import Order, OrderItem, StatusHistory
 
 
+def _orders_visible(*, user: RemoteUser) -> QuerySet[Order]:
+    """The orders the caller may see: their own, or every order for an admin."""
+    if user.is_admin:
+        return Order.objects.all()
+    return Order.objects.filter(user_id=user.id)
+
+
 def order_list(*, user: RemoteUser, status: str | None = None) -> QuerySet[Order]:
     """The caller's orders, newest first (every order for an admin), with their items."""
-    orders = Order.objects.prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.order_by("id"))
-    ).order_by("-created_at", "-id")
-    if not user.is_admin:
-        orders = orders.filter(user_id=user.id)
+    orders = (
+        _orders_visible(user=user)
+        .prefetch_related(
+            Prefetch("items", queryset=OrderItem.objects.order_by("id"), to_attr="lines")
+        )
+        .order_by("-created_at", "-id")
+    )
     if status:
         orders = orders.filter(status=status)
     return orders
 
 
 def order_get(*, user: RemoteUser, order_id: UUID) -> Order:
-    """One order the caller may see, else 404 (never 403: its existence is not revealed)."""
-    order = order_list(user=user).filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("Order not found.")
-    return order
+    """One order the caller may see, else 404 (never 403: its existence is not revealed).
+
+    Its items are read only if used (``Order.lines``): paying or cancelling does not need them.
+    """
+    try:
+        return _orders_visible(user=user).get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("Order not found.") from None
 
 
 def order_history(*, order: Order) -> list[StatusHistory]:

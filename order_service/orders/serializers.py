@@ -122,7 +122,7 @@ class OrderItemSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     userId = serializers.CharField(source="user_id")
-    items = OrderItemSerializer(many=True)
+    items = OrderItemSerializer(many=True, source="lines")
     totalAmount = serializers.DecimalField(source="total_amount", max_digits=12, decimal_places=2)
     statusLabel = serializers.CharField(source="status_label")
     expiresAt = serializers.DateTimeField(source="payment_deadline")

@@ -1,6 +1,7 @@
 """Writes on orders: creation (with the stock reservation), status transitions, cancellation
 and expiry. Every status change is a guarded update that also appends a history row and an
-outbox event in the same transaction.
+outbox event in the same transaction. The orders returned hold their items (``Order.lines``),
+read at most once, so the caller renders them without another query.
 """
 
 from __future__ import annotations
@@ -45,10 +46,7 @@ def _money(value: Decimal) -> float:
     return float(value.quantize(CENT))
 
 
-def order_event_data(
-    *, order: Order, previous_status: str | None, reason: str, items: list[OrderItem] | None = None
-) -> dict[str, Any]:
-    lines = items if items is not None else list(order.items.all())
+def order_event_data(*, order: Order, previous_status: str | None, reason: str) -> dict[str, Any]:
     return {
         "userId": order.user_id,
         "status": order.status,
@@ -63,7 +61,7 @@ def order_event_data(
                 "unitPrice": _money(line.unit_price),
                 "quantity": line.quantity,
             }
-            for line in lines
+            for line in order.lines
         ],
     }
 
@@ -119,7 +117,8 @@ def _order_store(
         total_amount=total,
         payment_deadline=now + timedelta(seconds=settings.ORDER_PAYMENT_WINDOW_SECONDS),
     )
-    items = OrderItem.objects.bulk_create(
+    # The lines as created serve the event and the response: no query reads them back.
+    order.lines = OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
             product_id=line.product_id,
@@ -133,7 +132,7 @@ def _order_store(
     published = outbox_event_add(
         order=order,
         event_type=EVENT_FOR_STATUS[INITIAL_STATUS],
-        data=order_event_data(order=order, previous_status=None, reason=reason, items=items),
+        data=order_event_data(order=order, previous_status=None, reason=reason),
     )
     StatusHistory.objects.create(
         order=order,

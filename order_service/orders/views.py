@@ -37,9 +37,14 @@ def errors(*codes: int) -> dict[int, type[ErrorSerializer]]:
 
 
 def render_order(order: Order) -> dict[str, Any]:
-    """The order as JSON-ready data (exactly what a response carries, so it can be stored)."""
-    fresh = Order.objects.prefetch_related("items").get(pk=order.pk)
-    return json.loads(JSONRenderer().render(OrderSerializer(fresh).data))
+    """The order's response body, from the order and the items it holds (``Order.lines``)."""
+    return OrderSerializer(order).data
+
+
+def render_order_stored(order: Order) -> dict[str, Any]:
+    """``render_order`` as plain JSON data, exactly the bytes the response carries, for the
+    Idempotency-Key record to replay."""
+    return json.loads(JSONRenderer().render(render_order(order)))
 
 
 class OrderListCreateView(APIView):
@@ -86,7 +91,7 @@ class OrderListCreateView(APIView):
             key=key,
             body_hash=idempotency.request_hash(request.data),
             create=create,
-            render=render_order,
+            render=render_order_stored,
         )
         return Response(body, status=code, headers={"Idempotent-Replayed": str(replayed).lower()})
 

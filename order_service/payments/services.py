@@ -78,7 +78,7 @@ def order_pay(*, order_id: UUID, payment_token: str) -> tuple[Order, Payment]:
     except BaseException:
         _payment_error(payment_id=payment.pk, error="payment attempt crashed")
         raise
-    return _payment_complete(payment_id=payment.pk, result=result)
+    return _payment_complete(order_id=order_id, payment_id=payment.pk, result=result)
 
 
 def _payment_begin(*, order_id: UUID) -> Payment:
@@ -122,10 +122,11 @@ def _payment_error(*, payment_id: UUID, error: str) -> None:
     )
 
 
-def _payment_complete(*, payment_id: UUID, result: ChargeResult) -> tuple[Order, Payment]:
+def _payment_complete(
+    *, order_id: UUID, payment_id: UUID, result: ChargeResult
+) -> tuple[Order, Payment]:
     closed_meanwhile = False
     with transaction.atomic():
-        order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
         # Lock order then payment, the order every transition takes them in.
         order = Order.objects.select_for_update().get(pk=order_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
@@ -153,7 +154,6 @@ def _payment_complete(*, payment_id: UUID, result: ChargeResult) -> tuple[Order,
                     to_status=OrderStatus.PAYMENT_FAILED,
                     reason=f"payment declined: {result.decline_reason}",
                 )
-    payment.refresh_from_db()
     if closed_meanwhile:
         logger.warning(
             "order closed while paying; charge refunded", extra={"order_id": str(order.pk)}

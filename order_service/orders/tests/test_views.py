@@ -436,3 +436,22 @@ def test_order_create_treats_an_unexpected_conflict_from_product_service_as_503(
 
     assert response.status_code == 503
     assert Order.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_answered_by_create_pay_and_cancel_is_the_order_read_back(
+    customer_client, catalogue, gateway, integration_queue
+):
+    items = [{"productId": PRODUCT, "quantity": 2}, {"productId": OTHER_PRODUCT, "quantity": 1}]
+    created = customer_client.post("/orders", {"items": items}, format="json")
+    order_url = f"/orders/{created.json()['id']}"
+    assert created.json() == customer_client.get(order_url).json()
+
+    paid = customer_client.post(f"{order_url}/pay", {"paymentToken": "tok_visa"}, format="json")
+    paid_body = paid.json()
+    assert set(paid_body.pop("payment")) == {"id", "status", "amount", "currency"}
+    assert paid_body == customer_client.get(order_url).json()
+
+    cancelled = customer_client.post(f"{order_url}/cancel")
+    assert cancelled.json() == customer_client.get(order_url).json()
+    assert cancelled.json()["status"] == "cancelled"

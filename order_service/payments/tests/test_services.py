@@ -208,7 +208,7 @@ def test_an_approval_that_arrives_after_the_order_was_cancelled_is_refunded(
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(services.PaidTooLate),
     ):
-        services._payment_complete(payment_id=payment.pk, result=result)
+        services._payment_complete(order_id=order.id, payment_id=payment.pk, result=result)
 
     assert Payment.objects.get(pk=payment.pk).status == "refunded"
     assert len(gateway.refunded) == 1
