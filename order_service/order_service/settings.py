@@ -104,3 +104,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=100)
 OUTBOX_PUBLISH_TIMEOUT_SECONDS = env.float("OUTBOX_PUBLISH_TIMEOUT_SECONDS", default=5.0)
+# An outbox row claimed this long ago and still not sent belongs to a relay that died; the sweep
+# publishes it again. Far longer than a publish can take (see orders/outbox.py).
+OUTBOX_CLAIM_LEASE_SECONDS = env.int("OUTBOX_CLAIM_LEASE_SECONDS", default=60)

@@ -114,13 +114,16 @@ class StatusHistory(models.Model):
 
 
 class OutboxEvent(models.Model):
-    """An event written in the same transaction as the change it reports; the relay publishes it.
-
-    Rows are kept after publishing, for audit.
+    """An event written in the same transaction as the change it reports; the relay publishes it
+    (``orders/outbox.py``). Rows are kept after publishing, for audit.
     """
 
     class State(models.TextChoices):
+        # Waiting for the sweep (the publish right after commit failed).
         PENDING = "pending", "pending"
+        # Claimed by a relay since ``claimed_at`` (new rows start claimed by the request that
+        # wrote them); the sweep takes over a claim older than OUTBOX_CLAIM_LEASE_SECONDS.
+        PUBLISHING = "publishing", "publishing"
         SENT = "sent", "sent"
 
     id = models.UUIDField(primary_key=True, editable=False)  # the envelope's eventId
@@ -128,6 +131,7 @@ class OutboxEvent(models.Model):
     event_type = models.CharField(max_length=64)
     envelope = models.JSONField()
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -136,10 +140,11 @@ class OutboxEvent(models.Model):
     class Meta:
         ordering = ["created_at"]
         indexes = [
+            # The sweep's scan: rows not yet sent, oldest first.
             models.Index(
                 fields=["created_at"],
-                name="outbox_pending_idx",
-                condition=Q(state="pending"),
+                name="outbox_unsent_idx",
+                condition=Q(state__in=["pending", "publishing"]),
             )
         ]
 

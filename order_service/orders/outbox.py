@@ -1,21 +1,47 @@
-"""The transactional outbox: events are written with the change they report and published later.
+"""The transactional outbox: events are written with the change they report and published after.
 
-``outbox_event_add`` must run inside the transaction that changes the order; it schedules a
-publish of that row for after the commit. ``outbox_publish_pending`` is the relay (and the
-sweep): it locks pending rows (skipping rows another relay holds), sends each as a Celery task
-to integration_service's queue with publisher confirms, and marks it sent only once the broker
-has confirmed. A broker outage leaves the rows pending for the next sweep; nothing is published
-inside a request's transaction.
+``outbox_event_add`` must run inside the transaction that changes the order. It inserts the row
+already *claimed* (``publishing``, ``claimed_at``) by the request writing it, and schedules the
+publish for after the commit: the request then sends the envelope it holds in memory as a Celery
+task to integration_service's queue, with publisher confirms, and marks the row ``sent``. Nothing
+is published inside a request's transaction.
+
+Why claim at insert: until the commit only the writing request can see the row, so claiming it
+in the INSERT costs nothing, and no sweep can publish it meanwhile. The relay used to open a
+second transaction for that (``SELECT … FOR UPDATE SKIP LOCKED``, publish, ``UPDATE``,
+``COMMIT``: four round trips and a WAL flush per status change, holding the row lock across the
+broker's confirm). Now the right-after-commit path is the publish plus one statement.
+
+That statement, the ``sent`` mark, commits with ``synchronous_commit`` off: ``set_config(...,
+true)`` applies to the statement's own transaction only, and its commit does not wait for the
+WAL flush. Only a PostgreSQL crash can lose the mark, which leaves the row ``publishing``: the
+sweep publishes the event again after the lease, a duplicate after a crash, which the worker
+drops by ``eventId``. The transaction that creates the row still commits synchronously, so no
+event is ever lost.
+
+When the publish fails (broker down), the row goes back to ``pending`` with the error. A row
+still ``publishing`` ``OUTBOX_CLAIM_LEASE_SECONDS`` after its claim belongs to a request that
+died between commit and publish (or could not write the mark). The lease is far longer than a
+publish may take (broker timeouts of a few seconds) and than this service's transactions (no
+network calls inside), so a live request is never overtaken: with the broker up or down, each
+event is published once in normal operation.
+
+The sweep (``outbox_publish_pending``, every 5 s) locks the due rows (``pending``, or
+``publishing`` past the lease) with ``SKIP LOCKED``, so two sweeps never take the same row,
+publishes them oldest first, marks each sent in the same transaction, and stops at the first
+failure. A row the sweep is working on stays ``pending`` to everyone else until it is sent.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ecommerce_common.events import EXCHANGE, ORDER_EVENT_TASK, QUEUE, make_envelope
@@ -23,13 +49,28 @@ from orders.models import Order, OutboxEvent
 
 logger = logging.getLogger(__name__)
 
+State = OutboxEvent.State
+
+# One autocommit statement; the subquery turns synchronous commit off for its transaction only.
+MARK_SENT_SQL = """
+    UPDATE orders_outboxevent
+    SET state = %s, sent_at = now(), attempts = attempts + 1, last_error = ''
+    FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait
+    WHERE id = %s AND state = %s
+"""
+
 
 def outbox_event_add(*, order: Order, event_type: str, data: dict[str, Any]) -> OutboxEvent:
     envelope = make_envelope(event_type=event_type, order_id=str(order.id), data=data)
     event = OutboxEvent.objects.create(
-        id=UUID(envelope["eventId"]), order=order, event_type=event_type, envelope=envelope
+        id=UUID(envelope["eventId"]),
+        order=order,
+        event_type=event_type,
+        envelope=envelope,
+        state=State.PUBLISHING,
+        claimed_at=timezone.now(),
     )
-    transaction.on_commit(lambda: outbox_publish_after_commit(event_ids=[event.id]))
+    transaction.on_commit(lambda: outbox_publish_after_commit(event=event))
     return event
 
 
@@ -52,50 +93,84 @@ def publish_envelope(envelope: dict[str, Any]) -> None:
     )
 
 
-def outbox_publish_pending(*, event_ids: list[UUID] | None = None, limit: int | None = None) -> int:
-    """Publish pending outbox rows (oldest first); return how many were sent.
+def _mark_sent(event: OutboxEvent) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(MARK_SENT_SQL, [State.SENT, event.id, State.PUBLISHING])
 
-    Stops at the first failure: when the broker is down, the rest would fail the same way.
+
+def _release(event: OutboxEvent, *, error: str) -> None:
+    """Give a claimed row to the sweep after a failed publish."""
+    OutboxEvent.objects.filter(pk=event.pk, state=State.PUBLISHING).update(
+        state=State.PENDING, attempts=F("attempts") + 1, last_error=error[:2000]
+    )
+
+
+def _log_published(event: OutboxEvent) -> None:
+    logger.info(
+        "outbox event published",
+        extra={
+            "event_id": str(event.id),
+            "order_id": str(event.order_id),
+            "event_type": event.event_type,
+        },
+    )
+
+
+def _log_failed(event: OutboxEvent) -> None:
+    logger.warning(
+        "outbox publish failed; left pending",
+        extra={"event_id": str(event.id), "order_id": str(event.order_id)},
+    )
+
+
+def outbox_publish_pending(*, limit: int | None = None) -> int:
+    """The sweep: publish the rows waiting for it, oldest first; return how many were sent.
+
+    Due rows are pending ones and those whose claim outlived the lease. Stops at the first
+    failure: when the broker is down, the rest would fail the same way.
     """
     limit = limit or settings.OUTBOX_RELAY_BATCH_SIZE
+    lease_start = timezone.now() - timedelta(seconds=settings.OUTBOX_CLAIM_LEASE_SECONDS)
     published = 0
     with transaction.atomic():
-        pending = OutboxEvent.objects.select_for_update(skip_locked=True).filter(
-            state=OutboxEvent.State.PENDING
+        due = OutboxEvent.objects.select_for_update(skip_locked=True).filter(
+            Q(state=State.PENDING) | Q(state=State.PUBLISHING, claimed_at__lt=lease_start)
         )
-        if event_ids is not None:
-            pending = pending.filter(id__in=event_ids)
-        for event in pending.order_by("created_at")[:limit]:
+        for event in due.order_by("created_at")[:limit]:
+            if event.state == State.PUBLISHING:
+                logger.warning(
+                    "outbox claim expired; publishing again",
+                    extra={"event_id": str(event.id), "order_id": str(event.order_id)},
+                )
             event.attempts += 1
             try:
                 publish_envelope(event.envelope)
             except Exception as exc:
+                event.state = State.PENDING
                 event.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-                event.save(update_fields=["attempts", "last_error"])
-                logger.warning(
-                    "outbox publish failed; left pending",
-                    extra={"event_id": str(event.id), "order_id": str(event.order_id)},
-                )
+                event.save(update_fields=["state", "attempts", "last_error"])
+                _log_failed(event)
                 break
-            event.state = OutboxEvent.State.SENT
+            event.state = State.SENT
             event.sent_at = timezone.now()
             event.last_error = ""
-            event.save(update_fields=["attempts", "state", "sent_at", "last_error"])
+            event.save(update_fields=["state", "attempts", "sent_at", "last_error"])
             published += 1
-            logger.info(
-                "outbox event published",
-                extra={
-                    "event_id": str(event.id),
-                    "order_id": str(event.order_id),
-                    "event_type": event.event_type,
-                },
-            )
+            _log_published(event)
     return published
 
 
-def outbox_publish_after_commit(*, event_ids: list[UUID]) -> None:
-    """The right-after-commit relay: never lets a broker or database error reach the caller."""
+def outbox_publish_after_commit(*, event: OutboxEvent) -> None:
+    """The right-after-commit relay: publish the event this request claimed, then mark it sent
+    (or give it to the sweep). Never lets a broker or database error reach the caller."""
     try:
-        outbox_publish_pending(event_ids=event_ids)
+        try:
+            publish_envelope(event.envelope)
+        except Exception as exc:
+            _log_failed(event)
+            _release(event, error=f"{exc.__class__.__name__}: {exc}")
+            return
+        _mark_sent(event)
+        _log_published(event)
     except Exception:
         logger.exception("outbox relay after commit failed; the sweep will publish")

@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from orders.models import OutboxEvent, StatusHistory
+from orders.models import Order, OutboxEvent, StatusHistory
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory
+from orders.views import render_order_stored
 from payments.models import Payment
 from payments.tests.factories import PaymentFactory
 
@@ -40,6 +41,22 @@ def test_internal_status_confirms_a_paid_order(internal_client):
         "stock committed",
     )
     assert OutboxEvent.objects.get(order=order).event_type == "order.confirmed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_internal_status_is_one_transaction_and_the_outbox_mark(
+    internal_client, integration_queue, django_assert_num_queries
+):
+    order = OrderFactory(status=OrderStatus.PAID)
+
+    # BEGIN, lock order, is the event applied already, UPDATE order, SELECT items (for the
+    # event), INSERT outbox event, INSERT history, COMMIT; the outbox's "sent" mark.
+    with django_assert_num_queries(9):
+        response = put_status(internal_client, order.id, "confirmed")
+
+    assert response.status_code == 200
+    # Rendered from the order in hand, it is the order as read back.
+    assert response.json() == render_order_stored(Order.objects.get(pk=order.pk))
 
 
 def test_internal_status_repeat_of_the_same_event_changes_nothing(internal_client):

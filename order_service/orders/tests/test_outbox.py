@@ -2,13 +2,16 @@
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.utils import timezone
 
 from ecommerce_common.events import ORDER_EVENT_TASK, integration_queues
-from orders import services
+from orders import outbox, services
 from orders.models import OutboxEvent
 from orders.outbox import outbox_publish_pending
 from orders.status import OrderStatus
@@ -114,32 +117,128 @@ def test_with_the_broker_down_requests_succeed_and_a_later_sweep_publishes_exact
 
 @pytest.fixture
 def relay_after_commit_lost(monkeypatch):
-    """The process dies between commit and publish: rows stay pending for the sweep."""
+    """The process dies between commit and publish: rows stay claimed by the dead request."""
     monkeypatch.setattr("orders.outbox.outbox_publish_after_commit", lambda **kwargs: None)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_sweep_publishes_pending_rows_oldest_first_and_only_once(
-    integration_queue, relay_after_commit_lost
-):
-    orders = [OrderFactory(status=OrderStatus.PAID) for _ in range(3)]
+def lease_expired(events) -> None:
+    """Age the rows' claims past the lease, as if their relay had died long ago."""
+    long_ago = timezone.now() - timedelta(seconds=settings.OUTBOX_CLAIM_LEASE_SECONDS + 1)
+    OutboxEvent.objects.filter(id__in=[event.id for event in events]).update(claimed_at=long_ago)
+
+
+def confirm_orders(count: int) -> list[OutboxEvent]:
+    """``count`` paid orders confirmed one after the other; their order.confirmed rows."""
+    orders = [OrderFactory(status=OrderStatus.PAID) for _ in range(count)]
     for order in orders:
         services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED)
-    assert OutboxEvent.objects.filter(state="pending").count() == 3
+    return [OutboxEvent.objects.get(order=order) for order in orders]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_is_written_claimed_by_its_request_and_the_sweep_leaves_it_alone(
+    integration_queue, relay_after_commit_lost
+):
+    [event] = confirm_orders(1)
+
+    assert (event.state, event.attempts) == ("publishing", 0)
+    assert event.claimed_at is not None
+    assert outbox_publish_pending() == 0
+    assert consume_all(integration_queue, wait=0.5) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_takes_over_claims_past_the_lease_oldest_first_and_only_once(
+    integration_queue, relay_after_commit_lost
+):
+    events = confirm_orders(3)
+    lease_expired(events)
 
     call_command("relay_outbox")
     call_command("relay_outbox")
 
     assert OutboxEvent.objects.filter(state="sent").count() == 3
-    published = [envelope_of(m)["orderId"] for m in consume_all(integration_queue)]
-    assert published == [str(order.id) for order in orders]
+    published = [envelope_of(m)["eventId"] for m in consume_all(integration_queue)]
+    assert published == [str(event.id) for event in events]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_publishes_pending_rows_oldest_first_and_only_once(
+    integration_queue, broker_down_then_up
+):
+    events = confirm_orders(3)
+    assert OutboxEvent.objects.filter(state="pending").count() == 3
+
+    broker_down_then_up()
+    call_command("relay_outbox")
+    call_command("relay_outbox")
+
+    assert OutboxEvent.objects.filter(state="sent").count() == 3
+    published = [envelope_of(m)["eventId"] for m in consume_all(integration_queue)]
+    assert published == [str(event.id) for event in events]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_publish_each_event_once(integration_queue, relay_after_commit_lost):
+    events = confirm_orders(30)
+    lease_expired(events)
+    barrier = threading.Barrier(3)
+    published: list[int] = []
+
+    def sweep():
+        try:
+            barrier.wait()
+            while batch := outbox_publish_pending(limit=4):
+                published.append(batch)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sum(published) == 30
+    assert OutboxEvent.objects.filter(state="sent").count() == 30
+    ids = [envelope_of(m)["eventId"] for m in consume_all(integration_queue)]
+    assert sorted(ids) == sorted(str(event.id) for event in events)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_racing_the_relays_right_after_commit_publishes_each_event_once(
+    integration_queue,
+):
+    orders = [OrderFactory(status=OrderStatus.PAID) for _ in range(20)]
+    done = threading.Event()
+    swept: list[int] = []
+
+    def sweep():
+        try:
+            while not done.is_set():
+                swept.append(outbox_publish_pending())
+        finally:
+            connection.close()
+
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    try:
+        for order in orders:
+            services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED)
+    finally:
+        done.set()
+        sweeper.join(timeout=30)
+
+    assert sum(swept) == 0
+    assert OutboxEvent.objects.filter(state="sent").count() == 20
+    ids = [envelope_of(m)["eventId"] for m in consume_all(integration_queue)]
+    assert len(ids) == len(set(ids)) == 20
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_relay_skips_rows_another_relay_has_locked(integration_queue, relay_after_commit_lost):
-    order = OrderFactory(status=OrderStatus.PAID)
-    services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED)
-    event = OutboxEvent.objects.get(order=order)
+    [event] = confirm_orders(1)
+    lease_expired([event])
     results = []
 
     def relay():
@@ -157,6 +256,38 @@ def test_a_relay_skips_rows_another_relay_has_locked(integration_queue, relay_af
     assert results == [0]
     assert outbox_publish_pending() == 1
     assert len(consume_all(integration_queue)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_stops_at_a_failed_publish_and_the_next_sweep_publishes_the_rest(
+    integration_queue, monkeypatch, relay_after_commit_lost
+):
+    events = confirm_orders(3)
+    lease_expired(events)
+    real_publish = outbox.publish_envelope
+    calls = []
+
+    def publish_then_fail(envelope):
+        calls.append(envelope["eventId"])
+        if len(calls) == 2:
+            raise ConnectionError("broker went away")
+        real_publish(envelope)
+
+    monkeypatch.setattr("orders.outbox.publish_envelope", publish_then_fail)
+
+    assert outbox_publish_pending() == 1
+
+    rows = {row.id: (row.state, row.attempts, row.last_error) for row in OutboxEvent.objects.all()}
+    assert rows == {
+        events[0].id: ("sent", 1, ""),
+        events[1].id: ("pending", 1, "ConnectionError: broker went away"),
+        events[2].id: ("publishing", 0, ""),
+    }
+    assert [envelope_of(m)["eventId"] for m in consume_all(integration_queue)] == [
+        str(events[0].id)
+    ]
+    monkeypatch.setattr("orders.outbox.publish_envelope", real_publish)
+    assert outbox_publish_pending() == 2
 
 
 @pytest.mark.django_db(transaction=True)

@@ -61,7 +61,8 @@ def test_order_create_writes_history_and_an_order_created_outbox_event(customer_
     assert (history.from_status, history.to_status) == ("", "payment_pending")
     [event] = OutboxEvent.objects.filter(order=order)
     assert event.event_type == "order.created"
-    assert event.state == "pending"
+    # Claimed by the request, which publishes it once the transaction commits (test_outbox.py).
+    assert event.state == "publishing"
     assert event.envelope["orderId"] == str(order.id)
     assert event.envelope["data"]["items"][0]["productId"] == PRODUCT
     assert history.published_event == event
@@ -455,3 +456,70 @@ def test_an_order_answered_by_create_pay_and_cancel_is_the_order_read_back(
     cancelled = customer_client.post(f"{order_url}/cancel")
     assert cancelled.json() == customer_client.get(order_url).json()
     assert cancelled.json()["status"] == "cancelled"
+
+
+# What each write costs PostgreSQL, pinned (BEGIN and COMMIT count as queries). Each request ends
+# with the outbox's "sent" mark, one autocommit UPDATE after its transaction commits.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_create_is_one_transaction_and_the_outbox_mark(
+    customer_client, catalogue, integration_queue, django_assert_num_queries
+):
+    # BEGIN, INSERT order, items, outbox event, history, COMMIT; the mark.
+    with django_assert_num_queries(7):
+        response = customer_client.post(
+            "/orders", {"items": [{"productId": PRODUCT, "quantity": 1}]}, format="json"
+        )
+
+    assert response.status_code == 201
+    assert OutboxEvent.objects.get().state == "sent"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_create_with_an_idempotency_key_adds_the_claim_and_the_stored_answer(
+    customer_client, catalogue, integration_queue, django_assert_num_queries
+):
+    # SELECT key; BEGIN, INSERT key, COMMIT; BEGIN, 4 INSERTs, UPDATE key, COMMIT; the mark.
+    with django_assert_num_queries(12):
+        response = customer_client.post(
+            "/orders",
+            {"items": [{"productId": PRODUCT, "quantity": 1}]},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="key-1",
+        )
+
+    assert response.status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_pay_is_two_transactions_and_the_outbox_mark(
+    customer_client, gateway, integration_queue, django_assert_num_queries
+):
+    order = OrderFactory(user_id="7")
+
+    # SELECT order (may the caller see it); BEGIN, lock order, SELECT payment, INSERT payment,
+    # COMMIT; (the charge) BEGIN, lock order, lock payment, UPDATE payment, UPDATE order,
+    # SELECT items (for the event), INSERT outbox event, INSERT history, COMMIT; the mark.
+    with django_assert_num_queries(16):
+        response = customer_client.post(
+            f"/orders/{order.id}/pay", {"paymentToken": "tok_visa"}, format="json"
+        )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "paid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_cancel_is_one_transaction_and_the_outbox_mark(
+    customer_client, integration_queue, django_assert_num_queries
+):
+    order = OrderFactory(user_id="7")
+
+    # SELECT order; BEGIN, lock order, UPDATE order, SELECT items, INSERT outbox event,
+    # INSERT history, UPDATE payment (refund if paid), COMMIT; the mark.
+    with django_assert_num_queries(10):
+        response = customer_client.post(f"/orders/{order.id}/cancel")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
