@@ -16,11 +16,13 @@ the others wait for its answer (up to a few seconds) and serve it as a hit.
 
 Invalidation is by generation: every key includes a counter kept in the same cache, and
 every write this process answers (any POST/PUT/PATCH/DELETE not refused with a 4xx:
-product and review changes, restocks, reservations, commits, releases, expiry, admin
-edits) moves it on, so the process's older entries are never read again and age out. A
-write view that knows it changed nothing shown (an expiry sweep that released nothing,
-every 30 s) says so with ``mark_unchanged``; anything unmarked invalidates, so a write path
-added later errs on the fresh side. A reader takes the generation before it queries the
+product and review changes, restocks, admin edits) moves it on, so the process's older
+entries are never read again and age out. A write view that changes nothing the catalogue
+must show at once says so with ``mark_unchanged``: the internal stock moves (reservations,
+commits, releases, expiry; ``products.views.InternalView``) only change the counts shown,
+which may be up to the TTL old anyway and which orders never rely on (a reservation checks
+stock atomically). Invalidating on each would empty the cache at the order rate. Anything
+unmarked invalidates, so a write path added later errs on the fresh side. A reader takes the generation before it queries the
 store, so an answer built while a write lands is stored under the old generation and never
 served.
 
@@ -98,8 +100,9 @@ def _key(kind: str, *parts: object) -> str:
 
 
 def mark_unchanged(response: HttpResponse) -> HttpResponse:
-    """Tell the middleware that this write changed nothing the catalogue shows (an expiry sweep
-    that released nothing), so this process's entries stay valid."""
+    """Tell the middleware that this write changed nothing the catalogue must show at once (a
+    stock move: the counts shown may be up to the TTL old), so this process's entries stay
+    valid."""
     response.catalogue_unchanged = True
     return response
 

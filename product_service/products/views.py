@@ -255,6 +255,14 @@ class InternalView(APIView):
     authentication_classes = [InternalTokenAuthentication]
     permission_classes = [IsInternalService]
 
+    def finalize_response(
+        self, request: Request, response: Response, *args: object, **kwargs: object
+    ) -> Response:
+        # Stock moves change only the counts a cached catalogue answer shows, which may be up
+        # to the cache's TTL old anyway; invalidating on every order would empty the cache.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        return catalogue_cache.mark_unchanged(response)
+
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)
         order_id = kwargs.get("order_id")
@@ -327,10 +335,7 @@ class ReservationExpireView(InternalView):
 
     @extend_schema(request=None, responses={200: ExpiredCountSerializer, **errors(401, 403)})
     def post(self, request: Request) -> Response:
-        released = stock.reservations_expire()
-        response = Response({"released": released})
-        # The periodic sweep mostly finds nothing: then no stock went back on sale.
-        return response if released else catalogue_cache.mark_unchanged(response)
+        return Response({"released": stock.reservations_expire()})
 
 
 class ProductQuantityCommitView(InternalView):

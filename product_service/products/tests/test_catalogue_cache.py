@@ -215,14 +215,9 @@ def _post_review(seller_client, internal_client, product):
     return seller_client.post(f"/product/{product.pk}/reviews", {"rating": 5}, format="json")
 
 
-def _reserve(seller_client, internal_client, product):
-    body = {"orderId": "order-1", "items": [{"productId": str(product.pk), "quantity": 1}]}
-    return internal_client.post("/internal/reservations", body, format="json")
-
-
 @pytest.mark.parametrize(
     "write",
-    [_create_product, _edit_product, _restock, _delete_other_product, _post_review, _reserve],
+    [_create_product, _edit_product, _restock, _delete_other_product, _post_review],
 )
 def test_catalogue_write_through_this_process_invalidates_every_entry(
     api_client, seller_client, internal_client, write
@@ -252,26 +247,37 @@ def test_catalogue_refused_write_keeps_the_entries(api_client, seller_client):
     assert api_client.get(f"/product/{product.pk}")["X-Cache"] == "hit"
 
 
-def test_catalogue_expiry_sweep_invalidates_only_when_it_released_stock(
-    api_client, internal_client
+def test_catalogue_stock_moves_keep_the_entries_and_show_within_the_ttl(
+    api_client, internal_client, settings
 ):
+    """Reservations, commits, releases and expiry change only the counts shown, which may be up
+    to the TTL old: they must not empty the cache at the order rate."""
     product = ProductFactory(quantity=5)
-    body = {"orderId": "order-1", "items": [{"productId": str(product.pk), "quantity": 2}]}
-    assert internal_client.post("/internal/reservations", body, format="json").status_code == 201
     path = f"/product/{product.pk}"
-    assert api_client.get(path).json()["quantity"] == 3
+    assert api_client.get(path).json()["quantity"] == 5
 
-    nothing = internal_client.post("/internal/reservations/expire")
-    kept = api_client.get(path)
-    Reservation.objects.filter(order_id="order-1").update(
+    def reserve(order_id: str, quantity: int) -> int:
+        body = {
+            "orderId": order_id,
+            "items": [{"productId": str(product.pk), "quantity": quantity}],
+        }
+        return internal_client.post("/internal/reservations", body, format="json").status_code
+
+    assert reserve("order-1", 1) == 201
+    assert internal_client.post("/internal/reservations/order-1/commit").status_code == 200
+    assert reserve("order-2", 1) == 201
+    Reservation.objects.filter(order_id="order-2").update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
-    released = internal_client.post("/internal/reservations/expire")
+    assert internal_client.post("/internal/reservations/expire").json() == {"released": 1}
+    assert internal_client.post("/internal/reservations/order-1/release").status_code == 200
+    assert reserve("order-3", 2) == 201
+    cached = api_client.get(path)
+    settings.CATALOGUE_CACHE_SECONDS = 0
     fresh = api_client.get(path)
 
-    assert (nothing.json(), kept["X-Cache"]) == ({"released": 0}, "hit")
-    assert (released.json(), fresh["X-Cache"]) == ({"released": 1}, "miss")
-    assert fresh.json()["quantity"] == 5
+    assert (cached["X-Cache"], cached.json()["quantity"]) == ("hit", 5)
+    assert fresh.json()["quantity"] == 3
 
 
 def test_catalogue_answer_built_while_a_write_lands_is_never_served():
