@@ -613,13 +613,15 @@ def test_each_stock_operation_takes_few_store_round_trips(store_commands):
         ),
     }
 
+    # Only indexed commands: no findAndModify, which SecantusDB answers with a collection scan
+    # (see stock._move_state_of). A hold reads the title and price after it moves the stock.
     assert counted == {
-        "reserve one product": ["insert", "findAndModify", "update"],
-        "reserve two products": ["insert", "findAndModify", "findAndModify", "update"],
-        "commit": ["findAndModify", "update"],
-        "release reserved": ["findAndModify", "update", "update"],
+        "reserve one product": ["insert", "update", "find", "update"],
+        "reserve two products": ["insert", "update", "find", "update", "find", "update"],
+        "commit": ["update", "find", "update"],
+        "release reserved": ["update", "find", "update", "update"],
         # Not pending or reserved, so out of committed; the commit had turned the hold into a
         # sale: no hold to give back, then the sold units.
-        "release committed": ["findAndModify", "findAndModify", "update", "update"],
-        "old quantity commit": ["insert", "findAndModify", "update", "update"],
+        "release committed": ["update", "update", "find", "update", "update"],
+        "old quantity commit": ["insert", "update", "find", "update", "update"],
     }
