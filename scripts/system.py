@@ -247,7 +247,7 @@ class System:
             )
             if not infra.wait_for_port("127.0.0.1", port, timeout=30):
                 raise SystemError("SecantusDB did not start; see " + str(settings.log_dir))
-            settings.mongodb_uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+            settings.mongodb_uri = infra.secantus_uri(port)
             self.say(f"using SecantusDB (MongoDB wire protocol) on port {port}, data in {storage}")
         else:
             self.say(f"using MongoDB at {settings.mongodb_uri}")

@@ -169,6 +169,18 @@ def secantus_command(port: int, storage_path: str) -> list[str]:
     return [executable, "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage_path]
 
 
+def secantus_uri(port: int) -> str:
+    """The URI for a SecantusDB started here.
+
+    ``retryWrites=false``: SecantusDB keeps every retryable write's session record and scans
+    the whole registry on each write, so with pymongo's default every write costs more than the
+    one before (0.7 ms → 4.5 ms per update after 8,000 writes; flat at 0.6 ms without). Nothing
+    here relies on retryable writes (every stock step is idempotent per order id); a production
+    ``MONGODB_URI`` keeps the driver's default.
+    """
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false"
+
+
 def start_secantus(
     *, port: int | None = None, storage_path: str | None = None, log_dir: str | None = None
 ) -> tuple[Process, str]:
@@ -179,7 +191,7 @@ def start_secantus(
     if not wait_for_port("127.0.0.1", port, timeout=30):
         process.stop()
         raise InfrastructureError(f"SecantusDB did not start:\n{process.log_tail()}")
-    return process, f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    return process, secantus_uri(port)
 
 
 def rabbitmq_vhost(name: str, *, base_url: str = "amqp://guest:guest@127.0.0.1:5672") -> str:
