@@ -66,7 +66,9 @@ class Settings:
     mongodb_uri: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     web_concurrency: int = 2
-    worker_concurrency: int = 2
+    # The worker is I/O-bound (a paid event waits on two HTTP calls and the event log's commits;
+    # ~0.1 core at 25 events/s in bench/RESULTS.md), so task processes bound it, not cores.
+    worker_concurrency: int = 4
     quiet: bool = False
 
     @property
