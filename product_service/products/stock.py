@@ -390,6 +390,20 @@ def _answer_repeat(reservation: Reservation) -> Reservation:
 # --- services ---------------------------------------------------------------------------------
 
 
+def _take_stock_and_settle(
+    reservation: Reservation, lines: list[StockLine], *, to_state: str
+) -> None:
+    """Hold every line for the pending reservation, then move it out of PENDING to ``to_state``
+    with the items its holds read. When it was released or expired meanwhile, whoever did that
+    owns the record: the holds are given back and ``ReservationNotActive`` is raised."""
+    items = _take_stock(reservation, lines)
+    if not _move_state(
+        reservation, from_states=(ReservationState.PENDING,), to_state=to_state, items=items
+    ):
+        _unhold_all(reservation.order_id, lines)
+        raise ReservationNotActive()
+
+
 def reservation_create(
     *, order_id: str, lines: list[StockLine], ttl_seconds: int
 ) -> tuple[Reservation, bool]:
@@ -406,16 +420,7 @@ def reservation_create(
     if reservation is None:
         return _answer_repeat(_existing(order_id)), False
 
-    items = _take_stock(reservation, lines)
-    if not _move_state(
-        reservation,
-        from_states=(ReservationState.PENDING,),
-        to_state=ReservationState.RESERVED,
-        items=items,
-    ):
-        # Released or expired while it was being made: whoever did that owns the record.
-        _unhold_all(order_id, lines)
-        raise ReservationNotActive()
+    _take_stock_and_settle(reservation, lines, to_state=ReservationState.RESERVED)
     logger.info("stock reserved", extra={"order_id": order_id, "items": len(lines)})
     return reservation, True
 
@@ -520,16 +525,7 @@ def product_quantity_commit(*, product_id: ObjectId, order_id: str, quantity: in
         _sell_held(order_id, _lines_of(existing))  # Finishes an interrupted one; else no-op.
         return existing
 
-    items = _take_stock(reservation, lines)
-    if not _move_state(
-        reservation,
-        from_states=(ReservationState.PENDING,),
-        to_state=ReservationState.COMMITTED,
-        items=items,
-    ):
-        # Released while it was being made: the release owns the record.
-        _unhold_all(order_id, lines)
-        raise ReservationNotActive()
+    _take_stock_and_settle(reservation, lines, to_state=ReservationState.COMMITTED)
     _sell_held(order_id, lines)
     logger.info("stock sold", extra={"order_id": order_id, "product_id": str(product_id)})
     return reservation
