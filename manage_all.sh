@@ -99,12 +99,14 @@ run_tests() {
       failed+=("$name")
     fi
   }
+  # TEST_DATABASE_PREFIX keeps concurrent runs on one machine apart (pytest-django adds "test_").
+  local db="${TEST_DATABASE_PREFIX:-ecommerce_}"
   run_suite common "$ROOT/common" "$@"
   for suite in $(existing_services); do
     case "$suite" in
-      user_service)        DATABASE_URL="$TEST_POSTGRES_URL/ecommerce_users" run_suite "$suite" "$ROOT/$suite" "$@" ;;
-      order_service)       DATABASE_URL="$TEST_POSTGRES_URL/ecommerce_orders" run_suite "$suite" "$ROOT/$suite" "$@" ;;
-      integration_service) DATABASE_URL="$TEST_POSTGRES_URL/ecommerce_integration" run_suite "$suite" "$ROOT/$suite" "$@" ;;
+      user_service)        DATABASE_URL="$TEST_POSTGRES_URL/${db}users" run_suite "$suite" "$ROOT/$suite" "$@" ;;
+      order_service)       DATABASE_URL="$TEST_POSTGRES_URL/${db}orders" run_suite "$suite" "$ROOT/$suite" "$@" ;;
+      integration_service) DATABASE_URL="$TEST_POSTGRES_URL/${db}integration" run_suite "$suite" "$ROOT/$suite" "$@" ;;
       product_service)     run_suite "$suite" "$ROOT/$suite" "$@" ;;
     esac
   done
