@@ -21,7 +21,9 @@ System:
   logs [PART]        follow the logs (all parts, or one)
 
 Development:
-  setup              create the virtualenv and install the dev requirements and common/
+  setup              create the virtualenv and install the hash-locked dev requirements and common/
+  lock [OPTIONS]     recompile requirements/*.in into the hash-locked requirements/*.txt
+                     (pip-tools; --upgrade or --upgrade-package NAME to move pins)
   test [--only SUITE] [PYTEST ARGS]
                      run every test suite: common, each service, deploy, cross-service (and Postman);
                      --only runs one suite (common, user_service, ..., deploy, cross-service)
@@ -47,12 +49,15 @@ setup() {
   want="$(cat "$ROOT"/requirements/*.txt "$ROOT/common/pyproject.toml" | sha256sum | cut -d' ' -f1)"
   if [[ ! -x "$VENV/bin/python" ]]; then
     log "creating virtualenv in $VENV"
-    "$PYTHON" -m venv "$VENV"
+    "$PYTHON" -m venv --upgrade-deps "$VENV"
   fi
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-    log "installing requirements"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements/dev.txt"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -e "$ROOT/common"
+    log "installing requirements (hash-locked)"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
+      -r "$ROOT/requirements/dev.txt"
+    # common/'s own dependencies are in the lock (base.in); its build backend too (setuptools).
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+      -e "$ROOT/common"
     echo "$want" >"$stamp"
   fi
   export PATH="$VENV/bin:$PATH"
@@ -73,6 +78,26 @@ manage() {
 existing_services() {
   local s
   for s in "${SERVICES[@]}"; do [[ -f "$ROOT/$s/manage.py" ]] && echo "$s"; done
+}
+
+# Compile the human-edited requirements/*.in into the hash-locked requirements/*.txt that every
+# install uses (setup, CI, the image). dev.txt first; every other lock is constrained by it, so a
+# package shared by two files has one version everywhere. Existing pins are kept unless asked:
+# `lock --upgrade` or `lock --upgrade-package NAME` (any pip-compile option is passed on).
+lock() {
+  local options=(--quiet --generate-hashes --allow-unsafe --strip-extras
+                 --no-emit-index-url --no-emit-find-links)
+  local input
+  cd "$ROOT"
+  log "lock: requirements/dev.txt"
+  CUSTOM_COMPILE_COMMAND="./manage_all.sh lock" "$VENV/bin/pip-compile" "${options[@]}" "$@" \
+    --output-file requirements/dev.txt requirements/dev.in
+  for input in requirements/*.in; do
+    [[ "$input" == requirements/dev.in ]] && continue
+    log "lock: ${input%.in}.txt"
+    CUSTOM_COMPILE_COMMAND="./manage_all.sh lock" "$VENV/bin/pip-compile" "${options[@]}" "$@" \
+      --constraint requirements/dev.txt --output-file "${input%.in}.txt" "$input"
+  done
 }
 
 # --- tests -------------------------------------------------------------------------------------
@@ -139,6 +164,7 @@ main() {
   case "$cmd" in
     -h|--help|help) usage ;;
     setup) setup ;;
+    lock) setup; lock "$@" ;;
     test) setup; run_tests "$@" ;;
     lint) setup; lint ;;
     up|down|status|logs)

@@ -18,6 +18,7 @@ from chart_support import (
     without_gunicorn_config,
 )
 from image_support import DOCKERFILE, context_files, ignored, resolve, stages
+from lock_support import locked
 
 PINNED_SLIM_PYTHON = re.compile(r"^python:3\.11\.\d+-slim-(bookworm|trixie)$")
 
@@ -85,8 +86,7 @@ def test_the_runtime_stage_has_no_compiler_and_no_dev_dependency(service):
     builder_runs = " ".join(
         resolve(builder, c.value[0]) for c in builder.commands if c.cmd == "RUN"
     )
-    assert "pip wheel" in builder_runs
-    assert f"requirements/{service}.txt" in builder_runs
+    assert f"--require-hashes -r requirements/{service}.txt" in builder_runs.replace('"', "")
     runtime_text = " ".join(" ".join(c.value) for c in runtime.commands)
     for forbidden in (
         "apt-get install",
@@ -105,18 +105,30 @@ def test_the_runtime_stage_has_no_compiler_and_no_dev_dependency(service):
     assert [c.value for c in copies_from_builder] == [("/opt/venv", "/opt/venv")]
 
 
-def test_service_requirements_are_exact_pins_without_dev_tools(service):
-    text = (REPO / "requirements" / f"{service}.txt").read_text()
-    lines = [
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+def test_the_builder_installs_the_service_lock_with_hashes_then_common_without_deps(service):
+    builder = stages({"SERVICE": service})[0]
+    runs = [
+        resolve(builder, c.value[0]).replace('"', "") for c in builder.commands if c.cmd == "RUN"
     ]
-    assert "-r base.txt" in lines
-    for line in lines:
-        if line.startswith("-r"):
-            assert line == "-r base.txt"
-            continue
-        assert re.match(r"^[A-Za-z0-9_.\-\[\]]+==[^=\s]+$", line), f"not an exact pin: {line}"
-        assert not line.lower().startswith(("pytest", "ruff", "factory", "helm", "kubernetes"))
+    (install,) = [run for run in runs if "pip install" in run]
+    steps = [step.strip() for step in install.split("&&")]
+    assert steps == [
+        "python -m venv --upgrade-deps /opt/venv",
+        f"/opt/venv/bin/pip install --require-hashes -r requirements/{service}.txt",
+        "/opt/venv/bin/pip install --no-deps --no-build-isolation ./common",
+    ]
+
+
+def test_service_locks_hold_base_and_no_dev_tool(service):
+    packages = locked(REPO / "requirements" / f"{service}.txt")
+    base = locked(REPO / "requirements" / "base.txt")
+    assert {name: lock.version for name, lock in base.items()}.items() <= {
+        name: lock.version for name, lock in packages.items()
+    }.items()
+    for name in packages:
+        assert not name.startswith(
+            ("pytest", "ruff", "factory", "helm", "kubernetes", "pip-tools", "playwright")
+        ), name
 
 
 def test_the_final_user_is_the_fixed_non_root_uid_the_chart_runs_as(service):
@@ -185,19 +197,7 @@ def _requirement_closure(service: str) -> set[str]:
     def normalise(name: str) -> str:
         return re.sub(r"[-_.]+", "-", name).lower()
 
-    wanted: list[str] = ["ecommerce-common"]
-
-    def read(path) -> None:
-        for raw in path.read_text().splitlines():
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            if line.startswith("-r"):
-                read(path.parent / line.split()[1])
-                continue
-            wanted.append(re.split(r"[\[=<>~!;\s]", line)[0])
-
-    read(REPO / "requirements" / f"{service}.txt")
+    wanted: list[str] = ["ecommerce-common", *locked(REPO / "requirements" / f"{service}.txt")]
     closure: set[str] = set()
     while wanted:
         name = normalise(wanted.pop())
