@@ -30,8 +30,9 @@ Development:
   lint               ruff check, ruff format --check, makemigrations --check
   bench              run the load benchmark (writes bench/RESULTS.md)
 
-Django:
-  SERVICE COMMAND... run `manage.py COMMAND` in one service (e.g. `order_service migrate`)
+Django (with the stores, secrets and ports `up` uses; .env is read, the real environment wins):
+  SERVICE COMMAND... run `manage.py COMMAND` in one service (e.g. `order_service migrate`,
+                     `user_service runserver` on the port `up` gives it, `user_service shell`)
   COMMAND...         run `manage.py COMMAND` in every service (e.g. `migrate`, `check`)
 
 Services: user_service product_service order_service integration_service
@@ -69,10 +70,12 @@ is_service() {
   return 1
 }
 
+# manage.py in one service with the stores, secrets and ports `up` gives it (scripts/system.py
+# is their one source; it reads .env too), so what a command changes is what `up` serves.
 manage() {
   local service="$1"; shift
   [[ -f "$ROOT/$service/manage.py" ]] || die "$service has no manage.py yet"
-  (cd "$ROOT/$service" && DJANGO_DEBUG="${DJANGO_DEBUG:-true}" "$VENV/bin/python" manage.py "$@")
+  "$VENV/bin/python" "$ROOT/scripts/system.py" manage "$service" "$@"
 }
 
 existing_services() {
@@ -151,7 +154,8 @@ lint() {
   local s
   for s in $(existing_services); do
     log "makemigrations --check: $s"
-    manage "$s" makemigrations --check --dry-run
+    # Needs no store: the settings' debug defaults do, without starting anything.
+    (cd "$ROOT/$s" && DJANGO_DEBUG=true "$VENV/bin/python" manage.py makemigrations --check --dry-run)
   done
 }
 

@@ -6,6 +6,11 @@ runs. It chooses the stores (embedded: SQLite, SecantusDB, the filesystem
 Celery transport; real: PostgreSQL and RabbitMQ), migrates, creates the admin,
 starts the four services under gunicorn, the worker and the scheduler,
 records their process ids and waits until every ``/ready`` answers.
+
+It is also the one source of the services' local configuration:
+``./manage_all.sh SERVICE COMMAND`` (``runserver``, ``createsuperuser``, ``shell``...) runs
+``manage.py`` through :func:`manage` with the stores, secrets and ports ``up`` gives that
+service. The command line reads ``.env`` first (real environment > ``.env`` > defaults).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import environ
 
 from ecommerce_common.testing import infra
 
@@ -65,6 +72,8 @@ class Settings:
     broker_url: str | None = None
     mongodb_uri: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # SecantusDB's port when no MONGODB_URI is given; None: a free one (tests).
+    secantus_port: int | None = None
     web_concurrency: int = 2
     # The worker is I/O-bound (a paid event waits on two HTTP calls and the event log's commits;
     # ~0.1 core at 25 events/s in bench/RESULTS.md), so task processes bound it, not cores.
@@ -83,12 +92,33 @@ class Settings:
         return f"http://127.0.0.1:{self.ports[service]}"
 
 
-def from_environment(*, real: bool = False, var_dir: Path | None = None) -> Settings:
-    """Settings for ``up``: real servers when asked for or configured, embedded otherwise."""
+def read_env_file() -> Path | None:
+    """Load ``.env`` (or the file ``ECOMMERCE_ENV_FILE`` names) into the environment.
+
+    A variable already set in the real environment wins over the file, and the file over the
+    launcher's defaults.
+    """
+    path = Path(os.environ.get("ECOMMERCE_ENV_FILE") or ROOT / ".env")
+    if not path.is_file():
+        return None
+    environ.Env.read_env(str(path), overwrite=False)
+    return path
+
+
+def from_environment(*, real: bool | None = False, var_dir: Path | None = None) -> Settings:
+    """Settings for ``up``: real servers when asked for or configured, embedded otherwise.
+
+    ``real=None`` (manage commands): the stores the last ``up`` in this var dir used.
+    """
     settings = Settings(var_dir=var_dir or Path(os.environ.get("ECOMMERCE_VAR_DIR", ROOT / "var")))
+    settings.secantus_port = 27018
     if os.environ.get("ECOMMERCE_PORT_BASE"):
         base = int(os.environ["ECOMMERCE_PORT_BASE"])
         settings.ports = {service: base + i for i, service in enumerate(WEB_SERVICES, start=1)}
+        settings.secantus_port = base + 5
+    mode_file = settings.var_dir / "mode"
+    if real is None:
+        real = mode_file.is_file() and mode_file.read_text().strip() == "real"
     settings.mongodb_uri = os.environ.get("MONGODB_URI") or None
     settings.broker_url = os.environ.get("CELERY_BROKER_URL") or None
     configured = any(os.environ.get(f"{name.upper()}_DATABASE_URL") for name in RELATIONAL)
@@ -218,8 +248,7 @@ class System:
         (self.settings.run_dir / f"{name}.pid").write_text(str(process.pid))
         return process
 
-    def prepare(self) -> None:
-        """Stores, migrations and the admin user; nothing is started but SecantusDB."""
+    def make_folders(self) -> None:
         settings = self.settings
         for folder in (
             settings.var_dir,
@@ -228,6 +257,34 @@ class System:
             settings.var_dir / "broker",
         ):
             folder.mkdir(parents=True, exist_ok=True)
+
+    def start_secantus(self, *, record: bool = True) -> infra.Process:
+        """SecantusDB on the settings' port with its data in the var dir; sets ``mongodb_uri``.
+
+        ``record=False``: not one of the system's processes (a manage command's own, for its
+        duration), so ``down`` and ``up`` never take it for a running system.
+        """
+        settings = self.settings
+        port = settings.secantus_port or infra.free_port()
+        storage = settings.var_dir / "mongodb"
+        storage.mkdir(parents=True, exist_ok=True)
+        command = infra.secantus_command(port, str(storage))
+        if record:
+            process = self._start("secantusdb", command, cwd=settings.var_dir, env={})
+        else:
+            process = infra.Process(
+                "secantusdb", command, cwd=settings.var_dir, log_dir=settings.log_dir
+            ).start()
+        if not infra.wait_for_port("127.0.0.1", port, timeout=30):
+            process.stop()
+            raise SystemError("SecantusDB did not start; see " + str(settings.log_dir))
+        settings.mongodb_uri = infra.secantus_uri(port)
+        return process
+
+    def prepare(self) -> None:
+        """Stores, migrations and the admin user; nothing is started but SecantusDB."""
+        settings = self.settings
+        self.make_folders()
         if settings.mode == "real":
             self.say(
                 f"using PostgreSQL at {settings.postgres_url} and RabbitMQ at {settings.broker_url}"
@@ -238,19 +295,11 @@ class System:
         else:
             self.say(f"using embedded stores in {settings.var_dir} (SQLite, filesystem broker)")
         if not settings.mongodb_uri:
-            port = infra.free_port() if settings.ports != DEFAULT_PORTS else 27018
-            storage = settings.var_dir / "mongodb"
-            storage.mkdir(parents=True, exist_ok=True)
-            self._start(
-                "secantusdb",
-                infra.secantus_command(port, str(storage)),
-                cwd=settings.var_dir,
-                env={},
+            self.start_secantus()
+            self.say(
+                f"using SecantusDB (MongoDB wire protocol) at {settings.mongodb_uri}, "
+                f"data in {settings.var_dir / 'mongodb'}"
             )
-            if not infra.wait_for_port("127.0.0.1", port, timeout=30):
-                raise SystemError("SecantusDB did not start; see " + str(settings.log_dir))
-            settings.mongodb_uri = infra.secantus_uri(port)
-            self.say(f"using SecantusDB (MongoDB wire protocol) on port {port}, data in {storage}")
         else:
             self.say(f"using MongoDB at {settings.mongodb_uri}")
         for service in WEB_SERVICES:
@@ -488,6 +537,45 @@ def logs(settings: Settings, part: str | None) -> int:
     return 0
 
 
+def manage(settings: Settings, service: str, args: list[str]) -> int:
+    """``manage.py ARGS`` in one service with the stores, secrets and ports ``up`` gives it.
+
+    Debug mode unless ``DJANGO_DEBUG`` says otherwise; ``runserver`` without an address serves
+    on the service's port. product_service reaches the running system's SecantusDB, or starts
+    one on the same port and data for the command's duration.
+    """
+    system = System(settings)
+    system.make_folders()
+    if settings.mode == "real":
+        system._create_postgres_databases()
+    own_secantus = None
+    if service == "product_service" and not settings.mongodb_uri:
+        state = settings.run_dir / "state.json"
+        recorded = json.loads(state.read_text()).get("mongodb_uri") if state.exists() else None
+        if recorded and _alive(_recorded(settings).get("secantusdb", 0)):
+            settings.mongodb_uri = recorded
+        elif settings.secantus_port and infra.port_open("127.0.0.1", settings.secantus_port):
+            settings.mongodb_uri = infra.secantus_uri(settings.secantus_port)
+        else:
+            own_secantus = system.start_secantus(record=False)
+    env = {
+        **os.environ,
+        **system.environment(service),
+        "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "true"),
+    }
+    if args[:1] == ["runserver"] and all(arg.startswith("-") for arg in args[1:]):
+        args = [*args, f"127.0.0.1:{settings.ports[service]}"]
+    try:
+        return subprocess.run(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", *args], cwd=ROOT / service, env=env, check=False
+        ).returncode
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if own_secantus is not None:
+            own_secantus.stop()
+
+
 def up(settings: Settings, *, detach: bool) -> int:
     if any(_alive(pid) for pid in _recorded(settings).values()):
         print("the system is already running; `./manage_all.sh status` shows it, `down` stops it")
@@ -495,6 +583,8 @@ def up(settings: Settings, *, detach: bool) -> int:
     system = System(settings)
     try:
         system.prepare()
+        # What manage commands use while the system is down (from_environment(real=None)).
+        (settings.var_dir / "mode").write_text(settings.mode)
         system.say("starting services, worker and scheduler")
         system.start()
         demo = system.load_demo_data()
@@ -544,7 +634,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="show each part")
     logs_parser = sub.add_parser("logs", help="follow the logs")
     logs_parser.add_argument("part", nargs="?")
+    manage_parser = sub.add_parser("manage", help="manage.py in one service, as up runs it")
+    manage_parser.add_argument("service", choices=WEB_SERVICES)
+    manage_parser.add_argument("args", nargs=argparse.REMAINDER)
+    read_env_file()
     args = parser.parse_args(argv)
+    if args.command == "manage":
+        try:
+            return manage(from_environment(real=None), args.service, args.args)
+        except (SystemError, infra.InfrastructureError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     settings = from_environment(real=getattr(args, "real", False))
     if args.command == "up":
         try:

@@ -34,6 +34,7 @@ def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
         }
     }
     env.update({"ECOMMERCE_VAR_DIR": str(tmp_path / "var"), "ECOMMERCE_PORT_BASE": str(port_base)})
+    env["ECOMMERCE_ENV_FILE"] = os.devnull  # a developer's .env is not this test's
     up = subprocess.run(
         [str(ROOT / "manage_all.sh"), "up", "--detach"],
         env=env,
