@@ -115,6 +115,18 @@ test_env() {
   export DJANGO_ALLOWED_HOSTS="*" LOG_LEVEL="${LOG_LEVEL:-WARNING}" LOG_FORMAT="${LOG_FORMAT:-text}"
 }
 
+# The browser tests (tests/browser) drive Debian's Chromium; Playwright never downloads one.
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+ensure_chromium() {
+  [[ -x "$CHROMIUM" ]] && return 0
+  if [[ "$CHROMIUM" == /usr/bin/chromium && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    log "installing Debian's chromium for the browser tests (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  [[ -x "$CHROMIUM" ]] || die "the browser tests need Chromium at $CHROMIUM: run (as root) \
+\`apt-get update && apt-get install -y chromium\`, or point CHROMIUM at a Chromium binary"
+}
+
 run_tests() {
   test_env
   local failed=() suite only=""
@@ -139,7 +151,10 @@ run_tests() {
     esac
   done
   [[ -d "$ROOT/deploy/tests" ]] && run_suite deploy "$ROOT/deploy" "$@"
-  [[ -d "$ROOT/tests" && -n "$(ls "$ROOT"/tests/*/test_*.py 2>/dev/null)" ]] && run_suite cross-service "$ROOT/tests" "$@"
+  if [[ -d "$ROOT/tests" && -n "$(ls "$ROOT"/tests/*/test_*.py 2>/dev/null)" ]]; then
+    [[ -z "$only" || "$only" == cross-service ]] && ensure_chromium
+    run_suite cross-service "$ROOT/tests" "$@"
+  fi
   if ((${#failed[@]})); then
     log "FAILED: ${failed[*]}"
     return 1

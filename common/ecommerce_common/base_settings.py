@@ -5,11 +5,14 @@ and then adds its own (databases, apps, authentication, ...), so security header
 cookies, hosts and middleware are the same everywhere.
 """
 
+import os
+
 from ecommerce_common.settings import DEBUG, MAX_REQUEST_BODY_BYTES, MIDDLEWARE, TEMPLATES, env
 
 __all__ = [
     "ALLOWED_HOSTS",
     "APPEND_SLASH",
+    "CSRF_COOKIE_NAME",
     "CSRF_COOKIE_SECURE",
     "CSRF_TRUSTED_ORIGINS",
     "DEBUG",
@@ -20,6 +23,7 @@ __all__ = [
     "SECURE_HSTS_SECONDS",
     "SECURE_PROXY_SSL_HEADER",
     "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_NAME",
     "SESSION_COOKIE_SECURE",
     "SILENCED_SYSTEM_CHECKS",
     "STATIC_URL",
@@ -44,6 +48,11 @@ STATIC_URL = "static/"
 # The old system's paths have no trailing slash; a redirect would lose POST bodies.
 APPEND_SLASH = False
 
+# Locally every admin site is on 127.0.0.1 and cookies do not tell ports apart: named per
+# service, logging in to one admin keeps the session (and CSRF token) of the others.
+_SERVICE = os.environ.get("DJANGO_SETTINGS_MODULE", "ecommerce").split(".")[0]
+SESSION_COOKIE_NAME = f"{_SERVICE}_sessionid"
+CSRF_COOKIE_NAME = f"{_SERVICE}_csrftoken"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
