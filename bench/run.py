@@ -613,6 +613,7 @@ class Bench:
             "--stop-timeout", "10",
             "--host", host,
             "--csv", str(prefix),
+            "--csv-full-history",  # per request name over time too (bench/charts.py)
             "--only-summary",
             "--loglevel", "WARNING",
             "--exit-code-on-error", "0",
@@ -1201,6 +1202,9 @@ def main(argv: list[str] | None = None) -> int:
 
     output = args.output or (BENCH / "RESULTS.md" if complete else RESULTS / "PARTIAL-RESULTS.md")
     write_report(bench.results, output, complete=complete)
+    from charts import add_to_report
+
+    add_to_report(output, RESULTS)  # the PNG charts, drawn from the raw results
     say(f"report written to {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     return 0 if complete else 1
 
