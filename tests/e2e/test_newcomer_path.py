@@ -16,6 +16,27 @@ from system import _alive
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# gunicorn's "[ERROR]", Celery's "ERROR/MainProcess", a bare traceback: the lines that are not JSON.
+PLAIN_ERROR = re.compile(r"\[(ERROR|CRITICAL)\]|\b(ERROR|CRITICAL)/|^Traceback ")
+
+
+def error_lines(log_dir: Path) -> list[str]:
+    """Every line at ERROR or above in the system's logs (JSON, or the servers' own text)."""
+    found = []
+    for log in sorted(log_dir.glob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if isinstance(record, dict):
+                failed = record.get("level") in {"ERROR", "CRITICAL"}
+            else:
+                failed = bool(PLAIN_ERROR.search(line))
+            if failed:
+                found.append(f"{log.name}: {line}")
+    return found
+
 
 def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
     port_base = infra.free_port() // 10 * 10
@@ -85,6 +106,9 @@ def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
                 break
             time.sleep(0.3)
         assert status["orderStatus"]["status"] == "confirmed", status
+        # A normal run logs nothing at ERROR or above, in any part.
+        errors = error_lines(tmp_path / "var" / "logs")
+        assert not errors, "\n".join(errors)
 
         again = subprocess.run(
             [str(ROOT / "manage_all.sh"), "up", "--detach"],
