@@ -162,6 +162,9 @@ class System:
         }
         if service in RELATIONAL:
             env["DATABASE_URL"] = self.database_url(service)
+        if service == "order_service":
+            # The local run takes no real money: the simulated gateway is allowed with debug off.
+            env["PAYMENT_SIMULATOR_ALLOWED"] = "true"
         if service == "product_service":
             env["MONGODB_URI"] = settings.mongodb_uri or ""
         env.update(settings.extra_env)

@@ -1,6 +1,10 @@
 """The gateway interface, the simulated provider and choosing a provider by setting."""
 
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +106,32 @@ def test_the_provider_is_chosen_by_the_payment_gateway_setting(settings, custome
     assert RecordingGateway.calls == [str(order.id)]
     assert order.payment.provider == "recording"
     assert order.payment.charge_id == "rec_1"
+
+
+def _settings_load(**env: str):
+    """Load order_service's settings in a fresh interpreter with debug off."""
+    service_dir = Path(__file__).resolve().parents[2]
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("PAYMENT_")
+    }
+    environment.update({"DJANGO_DEBUG": "false", **env})
+    return subprocess.run(
+        [sys.executable, "-c", "import order_service.settings"],
+        cwd=service_dir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_with_debug_off_the_simulator_refuses_to_start_unless_allowed():
+    refused = _settings_load()
+    allowed = _settings_load(PAYMENT_SIMULATOR_ALLOWED="true")
+    real_provider = _settings_load(PAYMENT_GATEWAY="shop_payments.StripeGateway")
+
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured" in refused.stderr
+    assert "PAYMENT_SIMULATOR_ALLOWED=true" in refused.stderr
+    assert allowed.returncode == 0, allowed.stderr
+    assert real_provider.returncode == 0, real_provider.stderr
