@@ -313,9 +313,7 @@ def test_trusted_proxies_follow_the_ingress_unless_told(values, count):
         ),
     ],
 )
-def test_order_service_pods_and_migrations_get_the_chosen_payment_gateway(
-    values, gateway, allowed
-):
+def test_order_service_pods_and_migrations_get_the_chosen_payment_gateway(values, gateway, allowed):
     objects, _ = render(values)
     owners = [
         owner

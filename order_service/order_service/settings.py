@@ -76,7 +76,7 @@ SIMULATED_GATEWAY = "payments.gateway.SimulatedGateway"
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default=SIMULATED_GATEWAY)
 # The simulator approves anything paid with tok_visa: with debug off it runs only when allowed
 # explicitly (the local run, the tests, the bench, a demo install of the chart).
-PAYMENT_SIMULATOR_ALLOWED = env.bool("PAYMENT_SIMULATOR_ALLOWED", default=DEBUG)  # noqa: F405
+PAYMENT_SIMULATOR_ALLOWED = env.bool("PAYMENT_SIMULATOR_ALLOWED", default=DEBUG)
 if PAYMENT_GATEWAY == SIMULATED_GATEWAY and not PAYMENT_SIMULATOR_ALLOWED:
     raise ImproperlyConfigured(
         "PAYMENT_GATEWAY is the simulated gateway, which takes no real money: set PAYMENT_GATEWAY "
