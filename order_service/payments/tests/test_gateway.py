@@ -19,6 +19,8 @@ from payments.gateway import (
     SimulatedGateway,
 )
 
+pytestmark = pytest.mark.django_db
+
 
 def charge(gateway, token="tok_visa", key="order-1"):
     return gateway.charge(amount=Decimal("5.00"), currency="USD", token=token, idempotency_key=key)
@@ -76,6 +78,41 @@ def test_the_simulator_can_be_told_to_fail_or_time_out(settings, mode, error):
     assert gateway.charged == []
 
 
+def test_tok_charge_then_timeout_charges_then_times_out_and_a_repeat_answers_the_charge():
+    gateway = SimulatedGateway()
+
+    with pytest.raises(GatewayTimeout):
+        charge(gateway, "tok_chargeThenTimeout", "k")
+    again = charge(gateway, "tok_chargeThenTimeout", "k")
+
+    assert again.approved
+    assert gateway.charged == [("k", Decimal("5.00"))]
+
+
+def test_find_charge_tells_what_the_gateway_did_under_a_key():
+    gateway = SimulatedGateway()
+    with pytest.raises(GatewayTimeout):
+        charge(gateway, "tok_chargeThenTimeout", "charged")
+    declined = charge(gateway, "tok_chargeDeclined", "declined")
+
+    found = gateway.find_charge(idempotency_key="charged")
+
+    assert found.approved
+    assert found.charge_id.startswith("ch_")
+    assert gateway.find_charge(idempotency_key="declined") == declined
+    assert gateway.find_charge(idempotency_key="never") is None
+
+
+def test_the_simulators_ledger_is_shared_by_every_instance_like_a_real_providers():
+    charge(SimulatedGateway(), "tok_visa", "shared")
+
+    other_process = SimulatedGateway()
+
+    assert other_process.find_charge(idempotency_key="shared").approved
+    assert charge(other_process, "tok_visa", "shared").approved
+    assert other_process.charged == [("shared", Decimal("5.00"))]
+
+
 class RecordingGateway:
     """A stand-in for a real provider plugged in through PAYMENT_GATEWAY."""
 
@@ -89,8 +126,10 @@ class RecordingGateway:
     def refund(self, *, charge_id, amount, currency, idempotency_key):
         return RefundResult(refund_id="rec_r1")
 
+    def find_charge(self, *, idempotency_key):
+        return None
 
-@pytest.mark.django_db
+
 def test_the_provider_is_chosen_by_the_payment_gateway_setting(settings, customer_client):
     settings.PAYMENT_GATEWAY = f"{__name__}.RecordingGateway"
     gateway_module._gateway.cache_clear()
