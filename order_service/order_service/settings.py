@@ -90,6 +90,10 @@ PAYMENT_SIMULATOR_DELAY_SECONDS = env.float("PAYMENT_SIMULATOR_DELAY_SECONDS", d
 PAYMENT_ATTEMPT_STALE_SECONDS = env.int("PAYMENT_ATTEMPT_STALE_SECONDS", default=60)
 
 # --- Celery (publishing only: order_service sends events, integration_service consumes) ---------
+# A broker outage must not stop sales: the outbox holds the events, so /ready does not depend on
+# the broker; it reports it, and the outbox backlog.
+READY_REQUIRES_BROKER = False
+READY_DETAILS = "orders.health.outbox_backlog"
 CELERY_BROKER_URL, _broker_options = common.celery_broker()
 # A request must never hang on a down broker: connect fast, retry once, and leave the outbox row
 # pending for the sweep.
