@@ -11,7 +11,8 @@ from kombu import Connection, pools
 from ecommerce_common.events import integration_queues
 from ecommerce_common.testing.infra import rabbitmq_vhost
 
-VHOST = "order_service_tests"
+# TEST_DATABASE_PREFIX also keeps concurrent runs' brokers apart on a shared machine.
+VHOST = f"{os.environ.get('TEST_DATABASE_PREFIX', '')}order_service_tests"
 
 
 def reset_publisher(url: str) -> None:

@@ -8,3 +8,4 @@ import os
 
 os.environ.setdefault("USER_SERVICE_URL", "http://127.0.0.1:9")
 os.environ.setdefault("PRODUCT_SERVICE_URL", "http://127.0.0.1:9")
+os.environ.setdefault("PAYMENT_SIMULATOR_ALLOWED", "true")

@@ -192,6 +192,9 @@ class System:
         }
         if service in RELATIONAL:
             env["DATABASE_URL"] = self.database_url(service)
+        if service == "order_service":
+            # The local run takes no real money: the simulated gateway is allowed with debug off.
+            env["PAYMENT_SIMULATOR_ALLOWED"] = "true"
         if service == "product_service":
             env["MONGODB_URI"] = settings.mongodb_uri or ""
         env.update(settings.extra_env)
@@ -336,14 +339,17 @@ class System:
             )
         self.save_state()
 
-    def start_service(self, service: str, *, wait: bool = True) -> infra.Process:
-        """Start one web service under gunicorn (again, after a stop)."""
+    def start_service(
+        self, service: str, *, wait: bool = True, env: dict[str, str] | None = None
+    ) -> infra.Process:
+        """Start one web service under gunicorn (again, after a stop; ``env`` replaces its
+        environment, e.g. to reach a store through a test's proxy)."""
         config = str(ROOT / "deploy" / "gunicorn.conf.py")
         process = self._start(
             service,
             [str(BIN / "gunicorn"), "-c", config, f"{service}.wsgi:application"],
             cwd=ROOT / service,
-            env=self.environment(service),
+            env=env or self.environment(service),
         )
         if wait:
             infra.wait_for_http(

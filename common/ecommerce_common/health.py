@@ -1,4 +1,10 @@
-"""``/health`` (liveness: no I/O) and ``/ready`` (the service's database and broker)."""
+"""``/health`` (liveness: no I/O) and ``/ready`` (the service's database and broker).
+
+A service whose work does not stop with the broker (order_service: its outbox holds the events)
+sets ``READY_REQUIRES_BROKER = False``: it stays ready while the broker is down, and ``/ready``
+reports the broker's state instead. ``READY_DETAILS`` names a function (dotted path) whose dict
+is added to a ready answer, e.g. order_service's outbox backlog.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import logging
 from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
@@ -49,7 +56,9 @@ def _check_broker() -> str | None:
 
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
-    problems = [p for p in (_check_databases(), _check_broker()) if p]
+    broker_required = getattr(settings, "READY_REQUIRES_BROKER", True)
+    broker = _check_broker()
+    problems = [p for p in (_check_databases(), broker if broker_required else None) if p]
     if problems:
         logger.warning("not ready", extra={"problems": problems})
         return JsonResponse(
@@ -61,4 +70,12 @@ def ready(request: HttpRequest) -> JsonResponse:
             },
             status=503,
         )
-    return JsonResponse({"status": "ready"})
+    body: dict = {"status": "ready"}
+    if not broker_required:
+        body["broker"] = broker or "ok"
+        if broker:
+            logger.warning("ready without the broker", extra={"problem": broker})
+    details = getattr(settings, "READY_DETAILS", None)
+    if details:
+        body.update(import_string(details)())
+    return JsonResponse(body)

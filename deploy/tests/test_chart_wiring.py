@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import helm_python
 import pytest
 from chart_support import (
     VALUE_SETS,
@@ -294,3 +295,42 @@ def test_trusted_proxies_follow_the_ingress_unless_told(values, count):
     objects, _ = render(values)
     data = by_name(objects, "ConfigMap", "shop-ecommerce-config")["data"]
     assert data["TRUSTED_PROXY_COUNT"] == count
+
+
+@pytest.mark.parametrize(
+    ("values", "gateway", "allowed"),
+    [
+        ({}, "payments.gateway.SimulatedGateway", "false"),
+        (
+            {"orderService": {"payment": {"allowSimulator": True}}},
+            "payments.gateway.SimulatedGateway",
+            "true",
+        ),
+        (
+            {"orderService": {"payment": {"gateway": "shop_payments.StripeGateway"}}},
+            "shop_payments.StripeGateway",
+            "false",
+        ),
+    ],
+)
+def test_order_service_pods_and_migrations_get_the_chosen_payment_gateway(values, gateway, allowed):
+    objects, _ = render(values)
+    owners = [
+        owner
+        for owner, _ in pod_templates(objects)
+        if owner["metadata"]["name"].startswith("shop-ecommerce-order-service")
+    ]
+    assert {owner["kind"] for owner in owners} >= {"Deployment", "Job"}
+    for owner in owners:
+        for container in template_of(owner)["spec"]["containers"]:
+            env = {item["name"]: item.get("value") for item in container.get("env", [])}
+            assert env["PAYMENT_GATEWAY"] == gateway
+            assert env["PAYMENT_SIMULATOR_ALLOWED"] == allowed
+    other = by_name(objects, "Deployment", "shop-ecommerce-user-service")
+    env_names = {item["name"] for item in template_of(other)["spec"]["containers"][0]["env"]}
+    assert "PAYMENT_GATEWAY" not in env_names
+
+
+def test_the_payment_gateway_value_must_be_a_dotted_path():
+    with pytest.raises(helm_python.HelmValuesError, match="gateway"):
+        render({"orderService": {"payment": {"gateway": "not a path"}}})

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from ecommerce_common import settings as common
 from ecommerce_common.base_settings import *  # noqa: F403 - the settings every service shares
 from ecommerce_common.logging import logging_config
@@ -70,7 +72,16 @@ ORDER_MAX_LINES = env.int("ORDER_MAX_LINES", default=100)
 IDEMPOTENCY_CLAIM_STALE_SECONDS = env.int("IDEMPOTENCY_CLAIM_STALE_SECONDS", default=60)
 
 # --- payments -----------------------------------------------------------------------------------
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.SimulatedGateway")
+SIMULATED_GATEWAY = "payments.gateway.SimulatedGateway"
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default=SIMULATED_GATEWAY)
+# The simulator approves anything paid with tok_visa: with debug off it runs only when allowed
+# explicitly (the local run, the tests, the bench, a demo install of the chart).
+PAYMENT_SIMULATOR_ALLOWED = env.bool("PAYMENT_SIMULATOR_ALLOWED", default=DEBUG)
+if PAYMENT_GATEWAY == SIMULATED_GATEWAY and not PAYMENT_SIMULATOR_ALLOWED:
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAY is the simulated gateway, which takes no real money: set PAYMENT_GATEWAY "
+        "to a real provider, or PAYMENT_SIMULATOR_ALLOWED=true for a demo."
+    )
 # What the simulated gateway does with a valid token: "normal", "fail" or "timeout" (tests).
 PAYMENT_SIMULATOR_MODE = env.str("PAYMENT_SIMULATOR_MODE", default="normal")
 PAYMENT_SIMULATOR_DELAY_SECONDS = env.float("PAYMENT_SIMULATOR_DELAY_SECONDS", default=0.0)
@@ -79,6 +90,10 @@ PAYMENT_SIMULATOR_DELAY_SECONDS = env.float("PAYMENT_SIMULATOR_DELAY_SECONDS", d
 PAYMENT_ATTEMPT_STALE_SECONDS = env.int("PAYMENT_ATTEMPT_STALE_SECONDS", default=60)
 
 # --- Celery (publishing only: order_service sends events, integration_service consumes) ---------
+# A broker outage must not stop sales: the outbox holds the events, so /ready does not depend on
+# the broker; it reports it, and the outbox backlog.
+READY_REQUIRES_BROKER = False
+READY_DETAILS = "orders.health.outbox_backlog"
 CELERY_BROKER_URL, _broker_options = common.celery_broker()
 # A request must never hang on a down broker: connect fast, retry once, and leave the outbox row
 # pending for the sweep.

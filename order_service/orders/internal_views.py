@@ -17,6 +17,7 @@ from orders.models import Order
 from orders.outbox import outbox_publish_pending
 from orders.serializers import InternalStatusSerializer, OrderSerializer
 from orders.views import errors, render_order
+from payments.reconcile import payments_reconcile_due
 from payments.refunds import payments_refund_pending
 
 
@@ -68,9 +69,15 @@ class InternalOrdersExpireView(InternalView):
     @extend_schema(
         request=None,
         responses={
-            200: inline_serializer("OrdersExpireResult", {"expired": serializers.IntegerField()}),
+            200: inline_serializer(
+                "OrdersExpireResult",
+                {"expired": serializers.IntegerField(), "reconciled": serializers.IntegerField()},
+            ),
             **errors(401, 403),
         },
     )
     def post(self, request: Request) -> Response:
-        return Response({"expired": services.orders_expire_overdue()})
+        # The expiry tick first settles payments whose outcome is unknown (payments/reconcile.py):
+        # a charge that went through completes its order rather than letting it expire.
+        reconciled = payments_reconcile_due()
+        return Response({"expired": services.orders_expire_overdue(), "reconciled": reconciled})

@@ -12,9 +12,10 @@ second transaction for that (``SELECT … FOR UPDATE SKIP LOCKED``, publish, ``U
 ``COMMIT``: four round trips and a WAL flush per status change, holding the row lock across the
 broker's confirm). Now the right-after-commit path is the publish plus one statement.
 
-That statement, the ``sent`` mark, commits with ``synchronous_commit`` off: ``set_config(...,
-true)`` applies to the statement's own transaction only, and its commit does not wait for the
-WAL flush. Only a PostgreSQL crash can lose the mark, which leaves the row ``publishing``: the
+That statement, the ``sent`` mark, is the same on every store; on PostgreSQL it also commits
+with ``synchronous_commit`` off: ``set_config(..., true)`` in its ``FROM`` applies to the
+statement's own transaction only, and its commit does not wait for the WAL flush (SQLite, the
+embedded run's store, has no such setting and gets the plain ``UPDATE``). Only a PostgreSQL crash can lose the mark, which leaves the row ``publishing``: the
 sweep publishes the event again after the lease, a duplicate after a crash, which the worker
 drops by ``eventId``. The transaction that creates the row still commits synchronously, so no
 event is ever lost.
@@ -51,13 +52,17 @@ logger = logging.getLogger(__name__)
 
 State = OutboxEvent.State
 
-# One autocommit statement; the subquery turns synchronous commit off for its transaction only.
+# One autocommit statement. On PostgreSQL the subquery turns synchronous commit off for its
+# transaction only; other stores have no such setting and run the plain UPDATE.
 MARK_SENT_SQL = """
     UPDATE orders_outboxevent
-    SET state = %s, sent_at = now(), attempts = attempts + 1, last_error = ''
-    FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait
+    SET state = %s, sent_at = %s, attempts = attempts + 1, last_error = ''
+    {no_flush_wait}
     WHERE id = %s AND state = %s
 """
+NO_FLUSH_WAIT = {
+    "postgresql": "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait"
+}
 
 
 def outbox_event_add(*, order: Order, event_type: str, data: dict[str, Any]) -> OutboxEvent:
@@ -94,8 +99,16 @@ def publish_envelope(envelope: dict[str, Any]) -> None:
 
 
 def _mark_sent(event: OutboxEvent) -> None:
+    sql = MARK_SENT_SQL.format(no_flush_wait=NO_FLUSH_WAIT.get(connection.vendor, ""))
+    fields = OutboxEvent._meta
+    params = [
+        State.SENT,
+        fields.get_field("sent_at").get_db_prep_value(timezone.now(), connection),
+        fields.pk.get_db_prep_value(event.id, connection),
+        State.PUBLISHING,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(MARK_SENT_SQL, [State.SENT, event.id, State.PUBLISHING])
+        cursor.execute(sql, params)
 
 
 def _release(event: OutboxEvent, *, error: str) -> None:

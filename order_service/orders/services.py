@@ -234,15 +234,36 @@ def order_apply_event(*, order_id: UUID, to_status: str, reason: str, event_id: 
     return order
 
 
+def _payment_settle(*, order_id: UUID) -> bool:
+    """Before an order is closed, learn from the gateway what became of a payment whose outcome
+    is unknown (``payments/reconcile.py``); False when that is still unknown."""
+    # payments.reconcile imports this module (through payments.services): import at call time.
+    from payments.reconcile import payment_reconcile
+
+    return payment_reconcile(order_id=order_id)
+
+
 def order_cancel(*, order_id: UUID, by_admin: bool = False) -> Order:
-    """Cancel an order that is not yet confirmed; a paid one is refunded."""
+    """Cancel an order that is not yet confirmed; a paid one is refunded.
+
+    A payment whose outcome is unknown is settled first, so a charge that went through is
+    refunded; if the gateway cannot tell now, the order is cancelled anyway and the periodic
+    reconciliation refunds the charge once it can.
+    """
+    _payment_settle(order_id=order_id)
     reason = "cancelled by an admin" if by_admin else "cancelled by the customer"
     order, _ = order_transition(order_id=order_id, to_status=OrderStatus.CANCELLED, reason=reason)
     return order
 
 
 def order_expire(*, order_id: UUID) -> bool:
-    """Expire one unpaid order; False when it is no longer payment_pending."""
+    """Expire one unpaid order; False when it is no longer payment_pending.
+
+    A payment whose outcome is unknown is settled first: a charge that went through makes the
+    order paid instead. While the gateway cannot tell, the order is left for the next sweep.
+    """
+    if not _payment_settle(order_id=order_id):
+        return False
     try:
         order_transition(
             order_id=order_id,

@@ -2,12 +2,13 @@
 
 ``get_gateway()`` returns the provider named by ``settings.PAYMENT_GATEWAY`` (a dotted path), so a
 real provider plugs in by setting. Every call carries an idempotency key: the gateway must
-answer a repeated key with the first result and never charge (or refund) twice.
+answer a repeated key with the first result and never charge (or refund) twice, and
+``find_charge`` tells what it did under a key, so a call whose answer was lost (a timeout, a
+crash) can be settled afterwards (``payments/reconcile.py``).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,13 +19,15 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from payments.models import SimulatedGatewayEntry
+
 
 class GatewayError(Exception):
     """The gateway could not be reached or failed; the outcome of the call is unknown."""
 
 
 class GatewayTimeout(GatewayError):
-    pass
+    """The gateway did not answer in time: the charge may or may not have been made."""
 
 
 class InvalidPaymentToken(Exception):
@@ -54,26 +57,39 @@ class PaymentGateway(Protocol):
         self, *, charge_id: str, amount: Decimal, currency: str, idempotency_key: str
     ) -> RefundResult: ...
 
+    def find_charge(self, *, idempotency_key: str) -> ChargeResult | None:
+        """What a charge under this key did; None when the gateway made none."""
+        ...
+
 
 class SimulatedGateway:
-    """An in-process provider with Stripe's test tokens.
+    """A provider inside order_service with Stripe's test tokens; it moves no money.
 
-    ``tok_visa`` approves, ``tok_chargeDeclined`` declines, any other token is invalid. The
-    ``PAYMENT_SIMULATOR_MODE`` setting makes every call fail (``fail``) or time out
-    (``timeout``), for tests. Results are remembered per idempotency key, like a real gateway.
+    ``tok_visa`` approves, ``tok_chargeDeclined`` declines, ``tok_chargeThenTimeout`` approves
+    and then times out (the answer is lost; a repeat of the key answers the approval), any other
+    token is invalid. The ``PAYMENT_SIMULATOR_MODE`` setting makes every call fail (``fail``) or
+    time out (``timeout``) before doing anything, for tests. Its ledger of results per
+    idempotency key is a table (``SimulatedGatewayEntry``), so every process and replica shares
+    it, as they share a real provider.
     """
 
     name = "simulated"
     APPROVE = "tok_visa"
     DECLINE = "tok_chargeDeclined"
+    APPROVE_THEN_TIME_OUT = "tok_chargeThenTimeout"
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._charges: dict[str, ChargeResult] = {}
-        self._refunds: dict[str, RefundResult] = {}
-        # Every charge that actually moved money, for tests: (idempotency key, amount).
-        self.charged: list[tuple[str, Decimal]] = []
-        self.refunded: list[tuple[str, Decimal]] = []
+    @property
+    def charged(self) -> list[tuple[str, Decimal]]:
+        """Every charge that moved (simulated) money: (idempotency key, amount), oldest first."""
+        return self._ledger(SimulatedGatewayEntry.Kind.CHARGE, approved=True)
+
+    @property
+    def refunded(self) -> list[tuple[str, Decimal]]:
+        return self._ledger(SimulatedGatewayEntry.Kind.REFUND)
+
+    def _ledger(self, kind: str, **filters: bool) -> list[tuple[str, Decimal]]:
+        entries = SimulatedGatewayEntry.objects.filter(kind=kind, **filters).order_by("created_at")
+        return [(entry.idempotency_key, entry.amount) for entry in entries]
 
     def _misbehave(self) -> None:
         mode = getattr(settings, "PAYMENT_SIMULATOR_MODE", "normal")
@@ -87,32 +103,50 @@ class SimulatedGateway:
         self, *, amount: Decimal, currency: str, token: str, idempotency_key: str
     ) -> ChargeResult:
         self._misbehave()
-        with self._lock:
-            if idempotency_key in self._charges:
-                return self._charges[idempotency_key]
-            if token == self.APPROVE:
-                result = ChargeResult(approved=True, charge_id=f"ch_{uuid.uuid4().hex}")
-                self.charged.append((idempotency_key, amount))
-            elif token == self.DECLINE:
-                result = ChargeResult(
-                    approved=False,
-                    charge_id=f"ch_{uuid.uuid4().hex}",
-                    decline_reason="card_declined",
-                )
-            else:
-                raise InvalidPaymentToken(token)
-            self._charges[idempotency_key] = result
-            return result
+        if token not in (self.APPROVE, self.DECLINE, self.APPROVE_THEN_TIME_OUT):
+            raise InvalidPaymentToken(token)
+        declined = token == self.DECLINE
+        entry, created = SimulatedGatewayEntry.objects.get_or_create(
+            idempotency_key=idempotency_key,
+            defaults={
+                "kind": SimulatedGatewayEntry.Kind.CHARGE,
+                "reference": f"ch_{uuid.uuid4().hex}",
+                "approved": not declined,
+                "decline_reason": "card_declined" if declined else "",
+                "amount": amount,
+            },
+        )
+        if created and token == self.APPROVE_THEN_TIME_OUT:
+            time.sleep(getattr(settings, "PAYMENT_SIMULATOR_DELAY_SECONDS", 0))
+            raise GatewayTimeout("simulated gateway timeout after charging")
+        return _charge_result(entry)
 
     def refund(
         self, *, charge_id: str, amount: Decimal, currency: str, idempotency_key: str
     ) -> RefundResult:
         self._misbehave()
-        with self._lock:
-            if idempotency_key not in self._refunds:
-                self._refunds[idempotency_key] = RefundResult(refund_id=f"re_{uuid.uuid4().hex}")
-                self.refunded.append((idempotency_key, amount))
-            return self._refunds[idempotency_key]
+        entry, _ = SimulatedGatewayEntry.objects.get_or_create(
+            idempotency_key=idempotency_key,
+            defaults={
+                "kind": SimulatedGatewayEntry.Kind.REFUND,
+                "reference": f"re_{uuid.uuid4().hex}",
+                "amount": amount,
+            },
+        )
+        return RefundResult(refund_id=entry.reference)
+
+    def find_charge(self, *, idempotency_key: str) -> ChargeResult | None:
+        self._misbehave()
+        entry = SimulatedGatewayEntry.objects.filter(
+            idempotency_key=idempotency_key, kind=SimulatedGatewayEntry.Kind.CHARGE
+        ).first()
+        return _charge_result(entry) if entry is not None else None
+
+
+def _charge_result(entry: SimulatedGatewayEntry) -> ChargeResult:
+    return ChargeResult(
+        approved=entry.approved, charge_id=entry.reference, decline_reason=entry.decline_reason
+    )
 
 
 @cache

@@ -3,8 +3,14 @@
 A ``processing`` Payment row (one per order) is committed before the gateway is called, so a
 concurrent second attempt is refused; the gateway's idempotency key is the order id, so even a
 retried attempt after a timeout never charges twice. The outcome is applied in a second
-transaction: approved → ``paid``, declined → ``payment_failed``. If the order was cancelled or
-expired while the charge was in flight, the approved charge is refunded at once.
+transaction (``payment_outcome_apply``): approved → ``paid``, declined → ``payment_failed``.
+A gateway timeout leaves the payment ``uncertain`` (the charge may have gone through) and any
+other failure ``error``; reconciliation (``payments/reconcile.py``) later asks the gateway.
+
+Two attempts (or an attempt and the reconciliation) can learn the same charge's outcome: the
+first to apply it wins and the others change nothing, so an order paid by that charge stays
+paid. An approved charge is refunded only when its order will never ship (cancelled, expired,
+payment failed), e.g. when it was closed while the charge was in flight.
 """
 
 from __future__ import annotations
@@ -22,13 +28,30 @@ from orders.errors import AlreadyPaid, IllegalTransition, OrderExpired, PaymentI
 from orders.models import Order
 from orders.services import order_expire, order_status_apply
 from orders.status import OrderStatus
-from payments.gateway import ChargeResult, GatewayError, InvalidPaymentToken, get_gateway
+from payments.gateway import (
+    ChargeResult,
+    GatewayError,
+    GatewayTimeout,
+    InvalidPaymentToken,
+    get_gateway,
+)
 from payments.models import Payment, PaymentStatus
 from payments.refunds import payment_refund_schedule
 
 logger = logging.getLogger(__name__)
 
 ALREADY_PAID_STATUSES = frozenset({OrderStatus.PAID, OrderStatus.CONFIRMED})
+# Orders that will never ship: an approved charge that reaches one of them is refunded.
+NEVER_SHIPS = frozenset({OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.PAYMENT_FAILED})
+# A payment in one of these holds the charge's outcome; nobody applies an outcome over it.
+SETTLED = frozenset(
+    {
+        PaymentStatus.APPROVED,
+        PaymentStatus.DECLINED,
+        PaymentStatus.REFUND_PENDING,
+        PaymentStatus.REFUNDED,
+    }
+)
 
 
 class PaymentDeclined(ApiError):
@@ -73,12 +96,29 @@ def order_pay(*, order_id: UUID, payment_token: str) -> tuple[Order, Payment]:
         _payment_error(payment_id=payment.pk, error="invalid payment token")
         raise InvalidPaymentTokenError(errors={"paymentToken": "Unknown payment token."}) from exc
     except GatewayError as exc:
-        _payment_error(payment_id=payment.pk, error=f"{exc.__class__.__name__}: {exc}")
+        _payment_error(
+            payment_id=payment.pk,
+            error=f"{exc.__class__.__name__}: {exc}",
+            status=PaymentStatus.UNCERTAIN
+            if isinstance(exc, GatewayTimeout)
+            else PaymentStatus.ERROR,
+        )
         raise PaymentGatewayUnavailable() from exc
     except BaseException:
         _payment_error(payment_id=payment.pk, error="payment attempt crashed")
         raise
-    return _payment_complete(order_id=order_id, payment_id=payment.pk, result=result)
+    order, payment = payment_outcome_apply(order_id=order_id, payment_id=payment.pk, result=result)
+    if not result.approved:
+        raise PaymentDeclined(
+            errors={"status": order.status, "declineReason": result.decline_reason}
+        )
+    if order.status in NEVER_SHIPS:
+        logger.warning(
+            "order closed while paying; charge refunded", extra={"order_id": str(order.pk)}
+        )
+        raise PaidTooLate(errors={"status": order.status})
+    logger.info("order paid", extra={"order_id": str(order.pk), "payment_id": str(payment.pk)})
+    return order, payment
 
 
 def _payment_begin(*, order_id: UUID) -> Payment:
@@ -113,23 +153,34 @@ def _payment_begin(*, order_id: UUID) -> Payment:
             return payment
     if expired:
         order_expire(order_id=order_id)
+        # Expiry first settles an earlier attempt's unknown outcome, which may have paid it.
+        if Order.objects.filter(pk=order_id, status__in=ALREADY_PAID_STATUSES).exists():
+            raise AlreadyPaid()
     raise OrderExpired()
 
 
-def _payment_error(*, payment_id: UUID, error: str) -> None:
+def _payment_error(*, payment_id: UUID, error: str, status: str = PaymentStatus.ERROR) -> None:
     Payment.objects.filter(pk=payment_id, status=PaymentStatus.PROCESSING).update(
-        status=PaymentStatus.ERROR, last_error=error[:2000], updated_at=timezone.now()
+        status=status, last_error=error[:2000], updated_at=timezone.now()
     )
 
 
-def _payment_complete(
+def payment_outcome_apply(
     *, order_id: UUID, payment_id: UUID, result: ChargeResult
 ) -> tuple[Order, Payment]:
-    closed_meanwhile = False
+    """Record what the gateway did with the order's charge and move the order to match.
+
+    Approved: the order becomes ``paid`` if it is still ``payment_pending``; one that will never
+    ship gets the charge refunded. Declined: ``payment_failed``. A payment already settled (by
+    the attempt, or the reconciliation, that got there first with the same charge) is left as
+    it is. Returns the order and payment as they now stand.
+    """
     with transaction.atomic():
         # Lock order then payment, the order every transition takes them in.
         order = Order.objects.select_for_update().get(pk=order_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status in SETTLED:
+            return order, payment
         payment.charge_id = result.charge_id
         payment.last_error = ""
         if result.approved:
@@ -139,9 +190,9 @@ def _payment_complete(
                 order_status_apply(
                     order=order, to_status=OrderStatus.PAID, reason="payment approved"
                 )
-            else:
-                closed_meanwhile = True
+            elif order.status in NEVER_SHIPS:
                 payment_refund_schedule(order_id=order.pk)
+                payment.status = PaymentStatus.REFUND_PENDING
         else:
             payment.status = PaymentStatus.DECLINED
             payment.decline_reason = result.decline_reason
@@ -154,14 +205,4 @@ def _payment_complete(
                     to_status=OrderStatus.PAYMENT_FAILED,
                     reason=f"payment declined: {result.decline_reason}",
                 )
-    if closed_meanwhile:
-        logger.warning(
-            "order closed while paying; charge refunded", extra={"order_id": str(order.pk)}
-        )
-        raise PaidTooLate(errors={"status": order.status})
-    if not result.approved:
-        raise PaymentDeclined(
-            errors={"status": order.status, "declineReason": result.decline_reason}
-        )
-    logger.info("order paid", extra={"order_id": str(order.pk), "payment_id": str(payment.pk)})
     return order, payment

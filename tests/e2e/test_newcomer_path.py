@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -15,6 +16,42 @@ from ecommerce_common.testing import infra
 from system import _alive
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# The lines that are not JSON: gunicorn's "[ERROR]", Celery's "ERROR/MainProcess", the text log
+# format's "<date> <time> ERROR <logger>", a bare traceback.
+PLAIN_ERROR = re.compile(
+    r"\[(ERROR|CRITICAL)\]|\b(ERROR|CRITICAL)/|^\S+ \S+ (ERROR|CRITICAL) |^Traceback "
+)
+
+
+def periodic_tasks_done(log_dir: Path) -> set[str]:
+    """The periodic tasks the worker has finished at least once."""
+    done = set()
+    log = log_dir / "worker.log"
+    for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict) and record.get("message") == "periodic task done":
+                done.add(record.get("task"))
+    return done
+
+
+def error_lines(log_dir: Path) -> list[str]:
+    """Every line at ERROR or above in the system's logs (JSON, or the servers' own text)."""
+    found = []
+    for log in sorted(log_dir.glob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if isinstance(record, dict):
+                failed = record.get("level") in {"ERROR", "CRITICAL"}
+            else:
+                failed = bool(PLAIN_ERROR.search(line))
+            if failed:
+                found.append(f"{log.name}: {line}")
+    return found
 
 
 def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
@@ -33,7 +70,15 @@ def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
             "INTERNAL_API_TOKENS",
         }
     }
-    env.update({"ECOMMERCE_VAR_DIR": str(tmp_path / "var"), "ECOMMERCE_PORT_BASE": str(port_base)})
+    env.update(
+        {
+            "ECOMMERCE_VAR_DIR": str(tmp_path / "var"),
+            "ECOMMERCE_PORT_BASE": str(port_base),
+            # A newcomer's defaults (the test command turns logging down to WARNING, as text).
+            "LOG_LEVEL": "INFO",
+            "LOG_FORMAT": "json",
+        }
+    )
     env["ECOMMERCE_ENV_FILE"] = os.devnull  # a developer's .env is not this test's
     up = subprocess.run(
         [str(ROOT / "manage_all.sh"), "up", "--detach"],
@@ -86,6 +131,16 @@ def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
                 break
             time.sleep(0.3)
         assert status["orderStatus"]["status"] == "confirmed", status
+        # A normal run logs nothing at ERROR or above, in any part.
+        # The periodic work runs on the embedded stores too: wait for each task once.
+        log_dir = tmp_path / "var" / "logs"
+        periodic = {"relay_outbox", "expire_orders", "expire_reservations"}
+        deadline = time.monotonic() + 60
+        while not periodic <= periodic_tasks_done(log_dir) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert periodic <= periodic_tasks_done(log_dir)
+        errors = error_lines(log_dir)
+        assert not errors, "\n".join(errors)
 
         again = subprocess.run(
             [str(ROOT / "manage_all.sh"), "up", "--detach"],

@@ -57,3 +57,18 @@ class Stores:
             (order_id,),
         )
         return [row[0] for row in rows]
+
+    def gateway_ledger(self, order_id: str) -> list[tuple[str, str]]:
+        """(kind, idempotency key) of what the simulated gateway did for an order: the money."""
+        return self.sql(
+            "order_service",
+            "SELECT kind, idempotency_key FROM payments_simulatedgatewayentry "
+            "WHERE idempotency_key IN (%s, %s) ORDER BY created_at",
+            (order_id, f"refund-{order_id}"),
+        )
+
+    def payment_status(self, order_id: str) -> str:
+        [(status,)] = self.sql(
+            "order_service", "SELECT status FROM payments_payment WHERE order_id = %s", (order_id,)
+        )
+        return status

@@ -169,13 +169,13 @@ def test_internal_expire_expires_unpaid_orders_past_their_window(internal_client
     response = internal_client.post("/internal/orders/expire")
 
     assert response.status_code == 200
-    assert response.json() == {"expired": 1}
+    assert response.json() == {"expired": 1, "reconciled": 0}
     for order, status in ((overdue, "expired"), (fresh, "payment_pending"), (paid, "paid")):
         order.refresh_from_db()
         assert order.status == status
     [event] = OutboxEvent.objects.all()
     assert (event.order_id, event.event_type) == (overdue.id, "order.expired")
-    assert internal_client.post("/internal/orders/expire").json() == {"expired": 0}
+    assert internal_client.post("/internal/orders/expire").json() == {"expired": 0, "reconciled": 0}
 
 
 def test_internal_status_cannot_mark_an_order_paid(internal_client):

@@ -160,5 +160,5 @@ def test_expire_orders_command_expires_overdue_orders(capsys):
 
     call_command("expire_orders")
 
-    assert "expired 1 order(s)" in capsys.readouterr().out
+    assert "reconciled 0 payment(s), expired 1 order(s)" in capsys.readouterr().out
     assert Order.objects.get().status == "expired"

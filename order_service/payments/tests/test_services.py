@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from orders.models import OutboxEvent, StatusHistory
+from orders.models import Order, OutboxEvent, StatusHistory
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory
 from payments.models import Payment, PaymentStatus
@@ -136,7 +136,10 @@ def test_a_failing_gateway_answers_503_leaves_the_order_unpaid_and_a_retry_charg
     assert response.json()["code"] == "payment_gateway_unavailable"
     order.refresh_from_db()
     assert order.status == "payment_pending"
-    assert Payment.objects.get(order=order).status == "error"
+    # A timeout leaves the charge's fate unknown; a failure says nothing was done.
+    assert (
+        Payment.objects.get(order=order).status == {"fail": "error", "timeout": "uncertain"}[mode]
+    )
 
     settings.PAYMENT_SIMULATOR_MODE = "normal"
     assert pay(customer_client, order).status_code == 200
@@ -204,11 +207,109 @@ def test_an_approval_that_arrives_after_the_order_was_cancelled_is_refunded(
         amount=payment.amount, currency="USD", token="tok_visa", idempotency_key=str(order.id)
     )
 
-    with (
-        django_capture_on_commit_callbacks(execute=True),
-        pytest.raises(services.PaidTooLate),
-    ):
-        services._payment_complete(order_id=order.id, payment_id=payment.pk, result=result)
+    with django_capture_on_commit_callbacks(execute=True):
+        closed, _ = services.payment_outcome_apply(
+            order_id=order.id, payment_id=payment.pk, result=result
+        )
 
+    assert closed.status == "cancelled"
     assert Payment.objects.get(pk=payment.pk).status == "refunded"
     assert len(gateway.refunded) == 1
+
+
+def _two_attempts_with_one_approval(gateway, settings, order):
+    """Attempt A claims the payment and goes quiet past the claim; B takes it over; both then
+    get the same approval from the gateway (same idempotency key)."""
+    from payments import services
+
+    first = services._payment_begin(order_id=order.id)
+    Payment.objects.filter(pk=first.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.PAYMENT_ATTEMPT_STALE_SECONDS + 1)
+    )
+    second = services._payment_begin(order_id=order.id)
+    assert second.pk == first.pk
+    results = [
+        gateway.charge(
+            amount=order.total_amount,
+            currency="USD",
+            token="tok_visa",
+            idempotency_key=str(order.id),
+        )
+        for _ in range(2)
+    ]
+    assert results[0] == results[1]
+    return first.pk, results[0]
+
+
+@pytest.mark.parametrize("first_to_finish", ["A", "B"])
+def test_two_attempts_paid_by_the_same_charge_leave_the_order_paid_and_unrefunded(
+    gateway, settings, django_capture_on_commit_callbacks, first_to_finish
+):
+    from payments import services
+
+    order = OrderFactory(user_id="7")
+    payment_id, approval = _two_attempts_with_one_approval(gateway, settings, order)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # A and B apply the same outcome; which one lands first makes no difference.
+        for _attempt in (first_to_finish, "B" if first_to_finish == "A" else "A"):
+            finished, payment = services.payment_outcome_apply(
+                order_id=order.id, payment_id=payment_id, result=approval
+            )
+            assert finished.status == "paid"
+            assert payment.status == "approved"
+
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert Payment.objects.get(pk=payment_id).status == "approved"
+    assert [row.to_status for row in StatusHistory.objects.filter(order=order)].count("paid") == 1
+    assert len(gateway.charged) == 1
+    assert gateway.refunded == []
+
+
+def test_attempt_b_answers_paid_when_attempt_a_paid_the_order_while_b_waited_at_the_gateway(
+    customer_client, gateway, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from payments import services
+
+    order = OrderFactory(user_id="7")
+    attempt_a = services._payment_begin(order_id=order.id)
+    Payment.objects.filter(pk=attempt_a.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.PAYMENT_ATTEMPT_STALE_SECONDS + 1)
+    )
+    charge = gateway.charge
+
+    def a_finishes_while_b_waits(**kwargs):
+        approval = charge(**kwargs)
+        services.payment_outcome_apply(order_id=order.id, payment_id=attempt_a.pk, result=approval)
+        return approval
+
+    monkeypatch.setattr(gateway, "charge", a_finishes_while_b_waits)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = pay(customer_client, order)
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "paid"
+    assert response.json()["payment"]["status"] == "approved"
+    assert len(gateway.charged) == 1
+    assert gateway.refunded == []
+
+
+@pytest.mark.parametrize("closed", [OrderStatus.CANCELLED, OrderStatus.EXPIRED])
+def test_an_approval_reaching_an_order_that_will_not_ship_is_refunded(
+    gateway, settings, django_capture_on_commit_callbacks, closed
+):
+    from payments import services
+
+    order = OrderFactory(user_id="7")
+    payment_id, approval = _two_attempts_with_one_approval(gateway, settings, order)
+    Order.objects.filter(pk=order.pk).update(status=closed)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for _attempt in ("A", "B"):
+            services.payment_outcome_apply(
+                order_id=order.id, payment_id=payment_id, result=approval
+            )
+
+    assert Payment.objects.get(pk=payment_id).status == "refunded"
+    assert gateway.refunded == [(f"refund-{order.id}", order.total_amount)]

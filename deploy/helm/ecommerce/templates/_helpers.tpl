@@ -241,6 +241,12 @@ references, so no password is ever written into a pod spec or ConfigMap.
 - name: CELERY_BROKER_URL
   value: {{ printf "%s://%s:$(RABBITMQ_PASSWORD)@%s:%v/%s" $scheme $rabbit.username (include "ecommerce.rabbitmq.host" $root) $port $rabbit.vhost | quote }}
 {{- end }}
+{{- with $values.payment }}
+- name: PAYMENT_GATEWAY
+  value: {{ .gateway | quote }}
+- name: PAYMENT_SIMULATOR_ALLOWED
+  value: {{ .allowSimulator | quote }}
+{{- end }}
 {{- with $values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
