@@ -8,29 +8,30 @@ results exactly as the ORM converts them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from django.db import connections
 from django.db.models import Field, Model
 from pymongo.collection import Collection
 
-_converters: dict[tuple[str, Field], list[Any]] = {}
-
 
 def collection(model: type[Model]) -> Collection:
     return connections[model.objects.db].get_collection(model._meta.db_table)
 
 
+# Per connection (one per thread), as the ORM's compiler asks its own connection.
+@cache
+def _converters(connection: Any, field: Field) -> tuple[Callable[..., Any], ...]:
+    column = field.cached_col
+    return tuple(connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+
+
 def from_store(field: Field, value: Any) -> Any:
     """A raw value of ``field`` from the store, converted exactly as the ORM converts it."""
-    alias = field.model.objects.db
-    connection = connections[alias]
-    converters = _converters.get((alias, field))
-    if converters is None:
-        column = field.cached_col
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        _converters[(alias, field)] = converters
-    for convert in converters:
+    connection = connections[field.model.objects.db]
+    for convert in _converters(connection, field):
         value = convert(value, field.cached_col, connection)
     return value
 
@@ -40,14 +41,27 @@ def to_store(field: Field, value: Any) -> Any:
     return field.get_db_prep_value(value, connections[field.model.objects.db], prepared=False)
 
 
+@cache
+def _loader(model: type[Model], connection: Any) -> tuple[list[str], list[tuple[str, Any, tuple]]]:
+    """The model's attribute names, and per field its column and converters (computed once)."""
+    fields = model._meta.concrete_fields
+    return [field.attname for field in fields], [
+        (field.column, field.cached_col, _converters(connection, field)) for field in fields
+    ]
+
+
 def model_from_document(model: type[Model], document: dict[str, Any]) -> Model:
     """The model instance for a raw document (as pymongo returns it), as the ORM would load it."""
-    fields = model._meta.concrete_fields
-    return model.from_db(
-        model.objects.db,
-        [field.attname for field in fields],
-        [from_store(field, document.get(field.column)) for field in fields],
-    )
+    alias = model.objects.db
+    connection = connections[alias]
+    names, columns = _loader(model, connection)
+    values = []
+    for column, expression, converters in columns:
+        value = document.get(column)
+        for convert in converters:
+            value = convert(value, expression, connection)
+        values.append(value)
+    return model.from_db(alias, names, values)
 
 
 class Found:

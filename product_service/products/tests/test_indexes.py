@@ -109,7 +109,9 @@ def _reads(command: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]
     if name == "findAndModify":
         return [(_find(target, command["query"], command.get("sort")), command["query"])]
     if name == "count" and command.get("query"):
-        return [(_find(target, command["query"]), command["query"])]
+        # SecantusDB answers ``count`` with a query by reading every document, whatever the
+        # indexes (``count_documents`` sends an aggregation instead, which uses them).
+        return [(_find(target, command["query"]), {"$count": "reads every document"})]
     # Inserts, the next batch of a cursor already explained, and a count of the whole
     # collection (its metadata) plan no query of their own.
     assert name in {"insert", "getMore", "killCursors", "count"}, f"unknown command: {command}"
