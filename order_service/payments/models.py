@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import Q
 
 from orders.models import Order
 
@@ -36,6 +37,14 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The refund sweep's scan: refunds still due, oldest first.
+            models.Index(
+                fields=["updated_at"],
+                name="payment_refund_due_idx",
+                condition=Q(status=PaymentStatus.REFUND_PENDING),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"payment {self.id} for order {self.order_id} ({self.status})"
