@@ -114,7 +114,7 @@ def main() -> None:
         )
         product_ids = seeded.stdout.strip().splitlines()[-1].split(",")
         config = str(ROOT / "deploy" / "gunicorn.conf.py")
-        gunicorn = subprocess.Popen(  # noqa: S603 - our own service
+        gunicorn = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", config, "product_service.wsgi:application"],
             cwd=service_dir,
             env=env,
