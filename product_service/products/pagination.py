@@ -11,10 +11,11 @@ from __future__ import annotations
 from functools import cached_property, partial
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 
 from ecommerce_common.pagination import PageNumberPagination
 from products import catalogue_cache
+from products.documents import Found
 
 
 class CachedCountPaginator(Paginator):
@@ -25,6 +26,23 @@ class CachedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return catalogue_cache.count(scope=self.count_scope, compute=self.object_list.count)
+
+    def page(self, number: Any) -> Page:
+        """The page; for a filtered list, counted and read in one query (``Found.count_and_slice``:
+        one pass over the matches instead of two on SecantusDB)."""
+        found = self.object_list
+        if not (isinstance(found, Found) and found.query.filter) or "count" in self.__dict__:
+            return super().page(number)
+        try:
+            first = (int(number) - 1) * self.per_page
+        except (TypeError, ValueError):
+            return super().page(number)  # refused as Django refuses it
+        if first < 0:
+            return super().page(number)
+        total, rows = found.count_and_slice(first, first + self.per_page)
+        self.count = catalogue_cache.count(scope=self.count_scope, compute=lambda: total)
+        number = self.validate_number(number)
+        return self._get_page(rows, number, self)
 
 
 class CachedCountPagination(PageNumberPagination):
