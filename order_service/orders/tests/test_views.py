@@ -1,5 +1,6 @@
 """The public order API: create, read, status and cancel."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -524,3 +525,29 @@ def test_order_cancel_is_one_transaction_and_the_outbox_mark(
 
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
+
+
+def test_an_order_is_rendered_without_building_a_serializer_per_response(
+    customer_client, monkeypatch
+):
+    from rest_framework.renderers import JSONRenderer
+
+    from orders.serializers import OrderSerializer
+
+    order = OrderFactory(user_id="7")
+    customer_client.get(f"/orders/{order.id}")
+    built = []
+    get_fields = OrderSerializer.get_fields
+    monkeypatch.setattr(
+        OrderSerializer, "get_fields", lambda self: built.append(self) or get_fields(self)
+    )
+
+    response = customer_client.get(f"/orders/{order.id}")
+    listed = customer_client.get("/orders")
+
+    assert built == []
+    expected = json.loads(
+        JSONRenderer().render(OrderSerializer(Order.objects.get(pk=order.pk)).data)
+    )
+    assert response.json() == expected
+    assert listed.json()["results"] == [expected]
