@@ -1227,7 +1227,7 @@ SELECT g AS n,
        md5('bench-history-confirmed-' || g)::uuid AS confirmed_event,
        md5('bench-history-payment-' || g)::uuid AS payment_id,
        now() - interval '30 days' + g * interval '1 second' AS at,
-       'history-user-' || (g % 500) AS user_id,
+       'history-user-' || (g %% 500) AS user_id,
        (%(products)s::text[])[1 + g %% cardinality(%(products)s::text[])] AS product_id
 FROM generate_series(1, %(count)s) AS g
 """
