@@ -76,6 +76,9 @@ SYSTEM_ENV = {
     "JWT_ACCESS_TOKEN_MINUTES": "120",
     "LOGIN_FAILURE_LIMIT_PER_IP": "1000000",
 }
+# Seeding over the API hashes a password twice per buyer (Argon2): on a loaded machine one call
+# can take far longer than a request under test may.
+SEED_TIMEOUT = 180
 FINAL_STATUSES = {"confirmed", "out_of_stock", "cancelled", "expired", "payment_failed"}
 
 
@@ -501,7 +504,7 @@ class Bench:
     # --- seeding over the public API ---
 
     def post(self, url: str, **kwargs) -> requests.Response:
-        return self.http.post(url, timeout=30, **kwargs)
+        return self.http.post(url, timeout=SEED_TIMEOUT, **kwargs)
 
     def login(self, email: str, password: str) -> str:
         response = self.post(
@@ -518,7 +521,7 @@ class Bench:
             f"{self.url('user_service')}/users/register",
             json={"firstName": "Bench", "lastName": f"Buyer{number}", "email": email,
                   "password": password},
-            timeout=30,
+            timeout=SEED_TIMEOUT,
         )  # fmt: skip
         if response.status_code != 201:
             raise BenchError(f"register: {response.status_code} {response.text[:300]}")
@@ -529,7 +532,7 @@ class Bench:
             f"{self.url('product_service')}/product/",
             json=body,
             headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
+            timeout=SEED_TIMEOUT,
         )
         if response.status_code != 201:
             raise BenchError(f"create product: {response.status_code} {response.text[:300]}")
