@@ -504,7 +504,16 @@ class Bench:
     # --- seeding over the public API ---
 
     def post(self, url: str, **kwargs) -> requests.Response:
-        return self.http.post(url, timeout=SEED_TIMEOUT, **kwargs)
+        # A kept-alive connection the server has just closed resets: such a call never reached
+        # a view, so it is sent again (logins only: nothing is created twice).
+        for attempt in range(3):
+            try:
+                return self.http.post(url, timeout=SEED_TIMEOUT, **kwargs)
+            except requests.ConnectionError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.5)
+        raise AssertionError("unreachable")
 
     def login(self, email: str, password: str) -> str:
         response = self.post(
