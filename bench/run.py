@@ -504,15 +504,20 @@ class Bench:
     # --- seeding over the public API ---
 
     def post(self, url: str, **kwargs) -> requests.Response:
-        # A kept-alive connection the server has just closed resets: such a call never reached
-        # a view, so it is sent again (logins only: nothing is created twice).
-        for attempt in range(3):
+        """A seeding call, sent again (up to 5 times) after a reset connection or a 5xx: the
+        machine is shared, and a kept-alive connection the server just closed, or a database
+        restarted by other work, must not end the run. Callers send only what may be repeated
+        (logins; a registration with a fresh address each time)."""
+        for attempt in range(5):
             try:
-                return self.http.post(url, timeout=SEED_TIMEOUT, **kwargs)
+                response = self.http.post(url, timeout=SEED_TIMEOUT, **kwargs)
             except requests.ConnectionError:
-                if attempt == 2:
+                if attempt == 4:
                     raise
-                time.sleep(0.5)
+            else:
+                if response.status_code < 500 or attempt == 4:
+                    return response
+            time.sleep(1 + attempt)
         raise AssertionError("unreachable")
 
     def login(self, email: str, password: str) -> str:
@@ -524,14 +529,24 @@ class Bench:
         return response.json()["token"]
 
     def register_buyer(self, number: int) -> dict:
-        email = f"bench-buyer-{number}-{random.randrange(10**9)}@example.com"
         password = "Bench-passw0rd-!x"
-        response = requests.post(
-            f"{self.url('user_service')}/users/register",
-            json={"firstName": "Bench", "lastName": f"Buyer{number}", "email": email,
-                  "password": password},
-            timeout=SEED_TIMEOUT,
-        )  # fmt: skip
+        for attempt in range(5):
+            # A fresh address per attempt: a failed attempt may have registered its own.
+            email = f"bench-buyer-{number}-{random.randrange(10**9)}@example.com"
+            try:
+                response = requests.post(
+                    f"{self.url('user_service')}/users/register",
+                    json={"firstName": "Bench", "lastName": f"Buyer{number}", "email": email,
+                          "password": password},
+                    timeout=SEED_TIMEOUT,
+                )  # fmt: skip
+            except requests.ConnectionError:
+                if attempt == 4:
+                    raise
+                continue
+            if response.status_code < 500 or attempt == 4:
+                break
+            time.sleep(1 + attempt)
         if response.status_code != 201:
             raise BenchError(f"register: {response.status_code} {response.text[:300]}")
         return {"email": email, "token": self.login(email, password)}
