@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shlex
 import shutil
 import signal
@@ -176,6 +177,7 @@ class Bench:
         self._pg_backends: dict[int, float] = {}
         self._pg_lock = threading.Lock()
         self._pg_stop = threading.Event()
+        self.locust_cpu_seconds = 0.0
 
     # --- lifecycle ---
 
@@ -770,6 +772,9 @@ class Bench:
         ]  # fmt: skip
         say(f"{name}: locust {user_class}, {args.users} users, {duration}s against {host}")
         load_before = load_average()
+        # locust's own CPU over its whole life, from the kernel's accounting of reaped children
+        # (psutil cannot read a process that has exited).
+        reaped_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with open(RESULTS / f"{name}.locust.log", "w") as log:
             self.locust = subprocess.Popen(
                 command,
@@ -804,6 +809,10 @@ class Bench:
             if sampler.is_alive():
                 sampler.join(timeout=5)
             code = self.locust.wait(timeout=duration + 120)
+        reaped_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.locust_cpu_seconds = (reaped_after.ru_utime - reaped_before.ru_utime) + (
+            reaped_after.ru_stime - reaped_before.ru_stime
+        )
         self.locust = None
         profiles = self.finish_profiles(recorders)
         if code != 0:
@@ -950,6 +959,9 @@ class Bench:
         confirmed = self.status_counts().get("confirmed", 0) - confirmed_before
         if confirmed <= 0:
             return {"confirmed": 0}
+        # locust has exited: its CPU since the first order is its whole life's minus what it
+        # had used by then (its start-up).
+        cpu_after["locust"] = self.locust_cpu_seconds
         parts = {
             part: round((cpu_after[part] - cpu_before.get(part, 0.0)) * 1000 / confirmed, 2)
             for part in cpu_after
