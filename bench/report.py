@@ -14,6 +14,7 @@ FLAT_HISTORY = 0.15
 # Shown per part, not summed into the machine CPU (bench/run.py NOT_SUMMED).
 NOT_SUMMED = ("ceiling", "postgresql (whole server)", "machine (all processes)")
 ORDER_SCENARIOS = ("orders", "history", "nocache")
+HISTORY_BEFORE = {"orders": "empty", "nocache": "after history"}
 TITLES = {
     "ceiling": "Ceiling: trivial Django view, same gunicorn config",
     "catalogue": "Catalogue browsing (list with filters, search, detail)",
@@ -228,7 +229,7 @@ def render(results: dict, *, complete: bool) -> str:
             pay = stats["by_name"].get("POST /orders/{id}/pay", {"requests": 0, "failures": 0})
             history = (stats.get("history_seeded") or {}).get("orders")
             add(
-                f"| {name} | {f'{history:,} seeded' if history else 'empty'} "
+                f"| {name} | {HISTORY_BEFORE.get(name) or f'{history:,} seeded'} "
                 f"| {pay['requests'] - pay['failures']} | {stats['elapsed']:.1f} "
                 f"| {_number(stats.get('drain_seconds'))} "
                 f"| {_number(stats.get('sustained_orders_per_second'))} "

@@ -178,6 +178,7 @@ class Bench:
         self._pg_lock = threading.Lock()
         self._pg_stop = threading.Event()
         self.locust_cpu_seconds = 0.0
+        self._server_processes: dict[str, dict[int, float]] = {}
 
     # --- lifecycle ---
 
@@ -384,13 +385,15 @@ class Bench:
         seconds["postgresql (bench databases)"] = self.pg_backends_cpu()
         for label, names in (
             ("postgresql (whole server)", {"postgres"}),
-            ("rabbitmq (whole server)", {"beam.smp", "erl_child_setup", "epmd"}),
+            ("rabbitmq (whole server)", {"beam.smp", "erl_child_setup", "epmd", "inet_gethost"}),
         ):
-            total = 0.0
+            # Last seen per process, kept after it exits: a helper that ends (or a restart)
+            # must not make the sum go backwards.
+            seen = self._server_processes.setdefault(label, {})
             for proc in psutil.process_iter(["name", "cpu_times"]):
                 if proc.info["name"] in names and proc.info["cpu_times"] is not None:
-                    total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
-            seconds[label] = total
+                    seen[proc.pid] = proc.info["cpu_times"].user + proc.info["cpu_times"].system
+            seconds[label] = sum(seen.values())
         times = psutil.cpu_times()
         seconds["machine (all processes)"] = times.user + times.system + times.nice
         return seconds
