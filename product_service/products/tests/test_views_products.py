@@ -497,9 +497,7 @@ def test_product_patch_refuses_to_change_the_seller(seller_client):
     assert product.seller == SELLER_ID
 
 
-def test_product_list_reads_a_page_in_two_queries_however_many_products(
-    api_client, store_commands
-):
+def test_product_list_reads_a_page_in_two_queries_however_many_products(api_client, store_commands):
     for _ in range(25):
         ProductFactory()
 
