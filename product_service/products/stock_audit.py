@@ -311,7 +311,8 @@ def _audit_counters(audit: StockAudit, *, settled_before: datetime) -> None:
     ):
         audit.reservations += 1
         order_id, state, token = doc["order_id"], doc["state"], doc.get("release_token")
-        recent = _from_store(updated_field, doc.get("updated_at")) > settled_before
+        updated_at = _from_store(updated_field, doc.get("updated_at"))
+        recent = updated_at is None or updated_at > settled_before
         for item in _from_store(items_field, doc.get("items")) or []:
             product_id = ObjectId(item["productId"])
             product = snapshot.get(product_id)
