@@ -25,8 +25,9 @@ Two passes, each safe beside live traffic:
    stock move in flight was changing.
 
 Only reservations settled for ``SETTLE_GRACE`` count as interrupted, so a release in progress is
-not reported. The second pass reads every product and every reservation once (a periodic job,
-not a hot path: its cost grows with the catalogue and the sales kept).
+not reported. The audit reads every product and then every reservation once, and looks nothing
+up one by one (a periodic job, not a hot path: its cost grows with the catalogue and the sales
+kept; products it mends in the first pass wait for the next run's count).
 """
 
 from __future__ import annotations
@@ -138,11 +139,21 @@ def stock_audit(*, repair: bool, now: datetime | None = None) -> StockAudit:
     """Audit every product's stock against the reservations; mend what was found if ``repair``.
 
     ``now`` (default: the current time) decides which reservations are settled; tests move it.
+    One read of the products, then one of the reservations (after it, so that a reservation
+    missing there was gone after its hold was seen).
     """
     settled_before = (now or timezone.now()) - SETTLE_GRACE
     audit = StockAudit(repair=repair)
-    _audit_stock_out(audit, settled_before=settled_before)
-    _audit_counters(audit, settled_before=settled_before)
+    products = {
+        doc["_id"]: doc
+        for doc in _collection(Product).find(
+            {}, {"quantity": 1, "reserved": 1, "sold": 1, "holds": 1, "returns": 1}
+        )
+    }
+    audit.products = len(products)
+    ledger = _read_ledger(audit, products, settled_before=settled_before)
+    mended = _audit_stock_out(audit, products, ledger.records, settled_before=settled_before)
+    _audit_counters(audit, products, ledger, skip=ledger.busy | mended)
     for finding in audit.findings:
         level = logging.ERROR if repair and not finding.mended else logging.WARNING
         logger.log(level, "stock audit finding", extra=finding.as_dict())
@@ -153,23 +164,65 @@ def stock_audit(*, repair: bool, now: datetime | None = None) -> StockAudit:
     return audit
 
 
+@dataclass
+class _Ledger:
+    """What the reservations say about the products read: units sold per product, products with
+    a reservation that changed within the grace, and the reservations of the orders that have a
+    hold or a token on a product."""
+
+    sold: dict[ObjectId, int] = field(default_factory=lambda: defaultdict(int))
+    busy: set[ObjectId] = field(default_factory=set)
+    records: dict[str, Reservation] = field(default_factory=dict)
+
+
+def _read_ledger(
+    audit: StockAudit, products: dict[ObjectId, dict[str, Any]], *, settled_before: datetime
+) -> _Ledger:
+    holders = {
+        product_id: {hold["orderId"] for hold in doc.get("holds", [])}
+        for product_id, doc in products.items()
+    }
+    wanted = set().union(*holders.values()) if holders else set()
+    wanted |= {_order_of(token) for doc in products.values() for token in doc.get("returns", [])}
+    items_field = Reservation._meta.get_field("items")
+    updated_field = Reservation._meta.get_field("updated_at")
+    ledger = _Ledger()
+    for doc in _collection(Reservation).find():
+        audit.reservations += 1
+        order_id, state, token = doc["order_id"], doc["state"], doc.get("release_token")
+        if order_id in wanted:
+            ledger.records[order_id] = _reservation_from(doc)
+        updated_at = _from_store(updated_field, doc.get("updated_at"))
+        recent = updated_at is None or updated_at > settled_before
+        for item in _from_store(items_field, doc.get("items")) or []:
+            product_id = ObjectId(item["productId"])
+            product = products.get(product_id)
+            if product is None:
+                continue
+            if recent:
+                ledger.busy.add(product_id)
+            elif order_id in holders[product_id]:
+                continue  # Counted in reserved, through its hold.
+            elif state == ReservationState.COMMITTED or (
+                state == ReservationState.RELEASED and token and token in product.get("returns", [])
+            ):
+                ledger.sold[product_id] += int(item["quantity"])
+    audit.busy_products = len(ledger.busy)
+    return ledger
+
+
 # --- pass 1: stock still out ----------------------------------------------------------------
 
 
-def _audit_stock_out(audit: StockAudit, *, settled_before: datetime) -> None:
-    documents = list(
-        _collection(Product).find(
-            {"$or": [{"holds.0": {"$exists": True}}, {"returns.0": {"$exists": True}}]},
-            {"holds": 1, "returns": 1},
-        )
-    )
-    order_ids = {hold["orderId"] for doc in documents for hold in doc.get("holds", [])}
-    order_ids |= {_order_of(token) for doc in documents for token in doc.get("returns", [])}
-    reservations = {
-        doc["order_id"]: _reservation_from(doc)
-        for doc in _collection(Reservation).find({"order_id": {"$in": sorted(order_ids)}})
-    }
-
+def _audit_stock_out(
+    audit: StockAudit,
+    products: dict[ObjectId, dict[str, Any]],
+    reservations: dict[str, Reservation],
+    *,
+    settled_before: datetime,
+) -> set[ObjectId]:
+    """Find (and, repairing, mend) stock still out; return the products it mended."""
+    documents = [doc for doc in products.values() if doc.get("holds") or doc.get("returns")]
     to_finish: dict[str, tuple[Reservation, list[Finding]]] = {}
     to_sell: dict[str, tuple[Reservation, list[Finding]]] = {}
     orphans: dict[str, list[tuple[ObjectId, int, Finding]]] = defaultdict(list)
@@ -234,7 +287,7 @@ def _audit_stock_out(audit: StockAudit, *, settled_before: datetime) -> None:
                 stale_tokens.append((product_id, token, finding))
 
     if not audit.repair:
-        return
+        return set()
     for reservation, findings in to_finish.values():
         _finish_release(reservation)
         _mark_mended(findings)
@@ -246,6 +299,7 @@ def _audit_stock_out(audit: StockAudit, *, settled_before: datetime) -> None:
         finding.mended = True
     for order_id, holds in orphans.items():
         _give_back_orphaned(order_id, holds, audit=audit)
+    return {ObjectId(finding.product_id) for finding in audit.findings if finding.mended}
 
 
 def _give_back_orphaned(
@@ -289,47 +343,17 @@ def _give_back_orphaned(
 # --- pass 2: counters against the ledger ----------------------------------------------------
 
 
-def _audit_counters(audit: StockAudit, *, settled_before: datetime) -> None:
-    products = _collection(Product)
-    snapshot = {
-        doc["_id"]: doc
-        for doc in products.find(
-            {}, {"quantity": 1, "reserved": 1, "sold": 1, "holds": 1, "returns": 1}
-        )
-    }
-    audit.products = len(snapshot)
-    holders = {
-        product_id: {hold["orderId"] for hold in doc.get("holds", [])}
-        for product_id, doc in snapshot.items()
-    }
-    items_field = Reservation._meta.get_field("items")
-    updated_field = Reservation._meta.get_field("updated_at")
-    sold: dict[ObjectId, int] = defaultdict(int)
-    busy: set[ObjectId] = set()
-    for doc in _collection(Reservation).find(
-        {}, {"order_id": 1, "state": 1, "items": 1, "release_token": 1, "updated_at": 1}
-    ):
-        audit.reservations += 1
-        order_id, state, token = doc["order_id"], doc["state"], doc.get("release_token")
-        updated_at = _from_store(updated_field, doc.get("updated_at"))
-        recent = updated_at is None or updated_at > settled_before
-        for item in _from_store(items_field, doc.get("items")) or []:
-            product_id = ObjectId(item["productId"])
-            product = snapshot.get(product_id)
-            if product is None:
-                continue
-            if recent:
-                busy.add(product_id)
-            elif order_id in holders[product_id]:
-                continue  # Counted in reserved, through its hold.
-            elif state == ReservationState.COMMITTED or (
-                state == ReservationState.RELEASED and token and token in product.get("returns", [])
-            ):
-                sold[product_id] += int(item["quantity"])
-    audit.busy_products = len(busy)
-
-    for product_id, doc in snapshot.items():
-        if product_id in busy:
+def _audit_counters(
+    audit: StockAudit,
+    products: dict[ObjectId, dict[str, Any]],
+    ledger: _Ledger,
+    *,
+    skip: set[ObjectId],
+) -> None:
+    collection = _collection(Product)
+    sold = ledger.sold
+    for product_id, doc in products.items():
+        if product_id in skip:
             continue
         available, reserved_now, sold_now = (
             int(doc.get(key, 0)) for key in ("quantity", "reserved", "sold")
@@ -361,7 +385,7 @@ def _audit_counters(audit: StockAudit, *, settled_before: datetime) -> None:
             }
             for key in ("holds", "returns"):
                 unchanged[key] = doc.get(key, {"$exists": False})
-            written = products.update_one(
+            written = collection.update_one(
                 unchanged,
                 {
                     "$set": {
