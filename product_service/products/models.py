@@ -3,7 +3,8 @@
 Stock columns are never written through ``Model.save()``: every stock change is
 one conditional atomic update in ``products.stock``, which also keeps the stock
 held per in-flight order on the product document (``holds``, not mapped by the
-ORM), so each per-product step happens once per order id. The ``Reservation`` is
+ORM), so each per-product step happens once per order id, and the tokens of
+releases of committed orders in flight (``returns``). The ``Reservation`` is
 the record of what an order reserved or bought; past sales are not kept on the
 product.
 """
