@@ -10,6 +10,7 @@ from ecommerce_common.settings import DEBUG, MAX_REQUEST_BODY_BYTES, MIDDLEWARE,
 __all__ = [
     "ALLOWED_HOSTS",
     "APPEND_SLASH",
+    "CACHES",
     "CSRF_COOKIE_SECURE",
     "CSRF_TRUSTED_ORIGINS",
     "DEBUG",
@@ -17,6 +18,7 @@ __all__ = [
     "MAX_REQUEST_BODY_BYTES",
     "MIDDLEWARE",
     "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_COOKIES",
     "SECURE_HSTS_SECONDS",
     "SECURE_PROXY_SSL_HEADER",
     "SESSION_COOKIE_HTTPONLY",
@@ -25,6 +27,7 @@ __all__ = [
     "STATIC_URL",
     "TEMPLATES",
     "TIME_ZONE",
+    "TRUSTED_ORIGINS",
     "USE_I18N",
     "USE_TZ",
     "X_FRAME_OPTIONS",
@@ -34,6 +37,16 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Browser origins (scheme://host[:port]) besides the API's own whose pages may write with the
+# userAuthToken cookie (ecommerce_common.user_auth); any other Origin or Referer is refused.
+TRUSTED_ORIGINS = env.list("TRUSTED_ORIGINS", default=CSRF_TRUSTED_ORIGINS)
+
+# "default" is each process's own; "shared" holds what every worker process and pod must see
+# alike (the write rate limits): Redis when configured, else per process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"},
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -44,8 +57,11 @@ STATIC_URL = "static/"
 # The old system's paths have no trailing slash; a redirect would lose POST bodies.
 APPEND_SLASH = False
 
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Cookies sent over HTTPS only; false only where the API is served over plain HTTP (a laptop,
+# a minikube without TLS). user_service's userAuthToken follows it (AUTH_COOKIE_SECURE).
+SECURE_COOKIES = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

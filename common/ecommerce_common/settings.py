@@ -44,8 +44,44 @@ def database(*, dev_default: str) -> dict:
     return config
 
 
+_PERIODS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
+
+# scope: (per-user default, per-IP default). One IP may be a whole office behind NAT.
+WRITE_SCOPES: dict[str, tuple[str, str]] = {
+    "order_create": ("30/minute", "300/minute"),
+    "order_pay": ("30/minute", "300/minute"),
+    "product_create": ("30/minute", "300/minute"),
+    "review_create": ("30/minute", "300/minute"),
+}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"30/minute"`` → ``(30, 60)``."""
+    count, period = rate.split("/")
+    return int(count), _PERIODS[period.strip()[0]]
+
+
+def write_throttle_rates() -> dict[str, str]:
+    """``DEFAULT_THROTTLE_RATES`` entries ``<scope>_user`` and ``<scope>_ip`` from
+    ``THROTTLE_<SCOPE>_USER_RATE`` / ``THROTTLE_<SCOPE>_IP_RATE`` (empty: no limit)."""
+    rates: dict[str, str] = {}
+    for scope, (per_user, per_ip) in WRITE_SCOPES.items():
+        for kind, default in (("user", per_user), ("ip", per_ip)):
+            name = f"THROTTLE_{scope.upper()}_{kind.upper()}_RATE"
+            rate = env.str(name, default=default)
+            if not rate:
+                continue
+            try:
+                parse_rate(rate)
+            except (ValueError, KeyError, IndexError) as exc:
+                raise ImproperlyConfigured(f"{name} must look like 30/minute.") from exc
+            rates[f"{scope}_{kind}"] = rate
+    return rates
+
+
 def rest_framework(*, authentication: list[str], throttle_rates: dict | None = None) -> dict:
-    """DRF settings every service shares: JSON only, one error format, page-number lists."""
+    """DRF settings every service shares: JSON only, one error format, page-number lists,
+    the write rate limits (``ecommerce_common.throttling``) and the trusted proxy count."""
     return {
         "DEFAULT_AUTHENTICATION_CLASSES": authentication,
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -56,7 +92,10 @@ def rest_framework(*, authentication: list[str], throttle_rates: dict | None = N
         "PAGE_SIZE": 20,
         "EXCEPTION_HANDLER": "ecommerce_common.errors.exception_handler",
         "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-        "DEFAULT_THROTTLE_RATES": throttle_rates or {},
+        "DEFAULT_THROTTLE_RATES": {**write_throttle_rates(), **(throttle_rates or {})},
+        # Proxies in front of the service (the ingress) whose X-Forwarded-For names the
+        # client; 0: the peer address is the client, and X-Forwarded-For is ignored.
+        "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
         "UNAUTHENTICATED_USER": None,
         # Money travels as JSON numbers, as the old system's clients expect.
         "COERCE_DECIMAL_TO_STRING": False,

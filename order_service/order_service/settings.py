@@ -35,7 +35,6 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 STATIC_ROOT = REPO_DIR / "var" / "static" / SERVICE_NAME

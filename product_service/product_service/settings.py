@@ -81,10 +81,7 @@ CATALOGUE_CACHE = (
     }
 )
 # "default" holds only the verify client's positive answers (≤ 30 s, per process).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    CATALOGUE_CACHE_ALIAS: CATALOGUE_CACHE,
-}
+CACHES = {**CACHES, CATALOGUE_CACHE_ALIAS: CATALOGUE_CACHE}  # base_settings' aliases too
 # A catalogue cache hit is answered right after the request id and security headers, before
 # routing, sessions and DRF; on the way out the cache sees every write.
 MIDDLEWARE = [*MIDDLEWARE]  # A copy: base_settings' list is every service's
