@@ -1,18 +1,10 @@
 import threading
 
 import pytest
-from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 
 from ecommerce_common.settings import write_throttle_rates
 from ecommerce_common.throttling import window_hit
-
-
-@pytest.fixture(autouse=True)
-def _empty_shared_cache():
-    caches["shared"].clear()
-    yield
-    caches["shared"].clear()
 
 
 @pytest.fixture

@@ -113,6 +113,9 @@ SPECTACULAR_SETTINGS = common.spectacular(
 )
 
 # Reservation lifetimes accepted on POST /internal/reservations (seconds).
+# The old /product/list answers a plain array: at most 1000 products and this many bytes.
+PRODUCT_LIST_LEGACY_MAX_BYTES = env.int("PRODUCT_LIST_LEGACY_MAX_BYTES", default=2 * 1024 * 1024)
+
 RESERVATION_DEFAULT_TTL_SECONDS = env.int("RESERVATION_DEFAULT_TTL_SECONDS", default=15 * 60)
 RESERVATION_MAX_TTL_SECONDS = env.int("RESERVATION_MAX_TTL_SECONDS", default=24 * 60 * 60)
 

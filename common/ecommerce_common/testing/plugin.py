@@ -103,3 +103,15 @@ def verify_server(settings):
     yield server
     server.shutdown()
     user_auth._user_service.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_shared_cache() -> None:
+    """Every Django test starts with no rate-limit counts (``caches["shared"]``)."""
+    from django.conf import settings
+
+    if settings.configured and "shared" in getattr(settings, "CACHES", {}):
+        from django.core.cache import caches
+
+        caches["shared"].clear()
+    return

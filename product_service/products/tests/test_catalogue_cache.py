@@ -211,8 +211,9 @@ def _delete_other_product(seller_client, internal_client, product):
     return seller_client.delete(f"/product/{other.pk}")
 
 
-def _post_review(seller_client, internal_client, product):
-    return seller_client.post(f"/product/{product.pk}/reviews", {"rating": 5}, format="json")
+def _post_review(other_client, internal_client, product):
+    # By another user: a seller cannot review their own product.
+    return other_client.post(f"/product/{product.pk}/reviews", {"rating": 5}, format="json")
 
 
 @pytest.mark.parametrize(
@@ -220,7 +221,7 @@ def _post_review(seller_client, internal_client, product):
     [_create_product, _edit_product, _restock, _delete_other_product, _post_review],
 )
 def test_catalogue_write_through_this_process_invalidates_every_entry(
-    api_client, seller_client, internal_client, write
+    api_client, seller_client, other_client, internal_client, write
 ):
     product = ProductFactory(seller="7", title="Lamp")
     paths = _paths(product)
@@ -228,7 +229,8 @@ def test_catalogue_write_through_this_process_invalidates_every_entry(
         assert api_client.get(path)["X-Cache"] == "miss"
     _changed_behind_the_cache(product, "Lamp, renamed elsewhere")
 
-    response = write(seller_client, internal_client, product)
+    writer = other_client if write is _post_review else seller_client
+    response = write(writer, internal_client, product)
 
     assert response.status_code < 300, response.content
     after = {route: api_client.get(path) for route, path in paths.items()}
