@@ -114,4 +114,3 @@ def _empty_shared_cache() -> None:
         from django.core.cache import caches
 
         caches["shared"].clear()
-    return
