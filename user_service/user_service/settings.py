@@ -106,3 +106,7 @@ LOGIN_FAILURE_LIMIT_PER_EMAIL = env.int("LOGIN_FAILURE_LIMIT_PER_EMAIL", default
 LOGIN_FAILURE_LIMIT_PER_IP = env.int("LOGIN_FAILURE_LIMIT_PER_IP", default=30)
 
 LOGGING = logging_config(service=SERVICE_NAME)
+
+# What `manage.py ensure_admin` calls to end an account's sessions (its tokens) when it
+# promotes the account or resets the admin's password.
+USER_SESSIONS_REVOKE = "users.services.user_sessions_revoke"
