@@ -49,13 +49,14 @@ def test_compose_runs_every_part_of_the_system(services):
         "postgresql",
         "mongodb",
         "rabbitmq",
+        "preflight",
         *(_migrate(c) for c in WEB),
     }
 
 
 def test_every_long_running_service_has_a_healthcheck(services):
     for name, service in services.items():
-        if name.endswith("-migrate"):
+        if name.endswith("-migrate") or name == "preflight":
             assert service["restart"] == "no"
             continue
         check = service["healthcheck"]
@@ -100,7 +101,7 @@ def test_commands_are_those_of_the_conventions(services):
 
 def test_images_are_built_from_the_repository_with_the_service_argument(services):
     runs = {**{c: c for c in WEB}, **{_migrate(c): c for c in WEB}}
-    runs.update(worker="integration-service", beat="integration-service")
+    runs.update(worker="integration-service", beat="integration-service", preflight="user-service")
     assert set(runs) == {n for n in services if n not in ("postgresql", "mongodb", "rabbitmq")}
     for name, component in runs.items():
         assert services[name]["image"] == f"ecommerce/{component}:${{IMAGE_TAG:-1.0.0}}"
@@ -150,6 +151,54 @@ def test_every_variable_the_compose_file_needs_is_in_env_example():
     for key, value in example.items():
         if SECRET_VARIABLE.search(key):
             assert value == "change-me", f"{key} must not carry a real value"
+
+
+def _preflight(services, environment: dict[str, str]):
+    import subprocess
+    import sys
+
+    command = services["preflight"]["command"]
+    assert command[:2] == ["python", "-c"]
+    return subprocess.run(
+        [sys.executable, "-c", command[2]],
+        env={"PATH": "/usr/bin:/bin", **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _example_env() -> dict[str, str]:
+    return dict(
+        line.split("=", 1)
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+
+
+def test_nothing_starts_before_the_preflight_check_passes(services):
+    for name, service in services.items():
+        if name != "preflight":
+            assert service["depends_on"]["preflight"] == {
+                "condition": "service_completed_successfully"
+            }, name
+    secrets = {key for key in _example_env() if SECRET_VARIABLE.search(key)}
+    assert secrets <= set(services["preflight"]["environment"])
+
+
+def test_the_preflight_check_refuses_the_example_change_me_secrets(services):
+    example = _example_env()
+    refused = _preflight(services, example)
+    assert refused.returncode != 0
+    assert "ADMIN_PASSWORD" in refused.stderr
+    assert "INTERNAL_API_TOKENS" in refused.stderr
+
+    one_left = {key: f"real-{n}" for n, key in enumerate(example)}
+    one_left["RABBITMQ_PASSWORD"] = "change-me"
+    assert "RABBITMQ_PASSWORD" in _preflight(services, one_left).stderr
+
+    replaced = {key: f"real-{n}" for n, key in enumerate(example)}
+    assert _preflight(services, replaced).returncode == 0
 
 
 def test_the_real_env_file_is_never_committed():

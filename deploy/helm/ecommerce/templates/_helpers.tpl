@@ -388,3 +388,26 @@ volumeClaimTemplates:
         requests:
           storage: {{ .values.persistence.size }}
 {{- end -}}
+
+{{/* With ingress.requireTls (values-production.yaml): no render without a host and TLS. */}}
+{{- define "ecommerce.requireSecure" -}}
+{{- if .Values.ingress.requireTls -}}
+{{- if not (and .Values.ingress.enabled .Values.ingress.host) -}}
+{{- fail "ingress.requireTls: set ingress.host to the shop's host name (e.g. --set ingress.host=shop.example.com)" -}}
+{{- end -}}
+{{- if not .Values.ingress.tls.enabled -}}
+{{- fail "ingress.requireTls: set ingress.tls.enabled=true (and ingress.tls.secretName, or let cert-manager make <fullname>-tls)" -}}
+{{- end -}}
+{{- if eq (include "ecommerce.allowedHosts" .) "*" -}}
+{{- fail "ingress.requireTls: config.allowedHosts may not be *" -}}
+{{- end -}}
+{{- if and (not (kindIs "invalid" .Values.config.secureCookies)) (not .Values.config.secureCookies) -}}
+{{- fail "ingress.requireTls: config.secureCookies may not be false" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether the release is served as a shop must be: a host, over TLS. */}}
+{{- define "ecommerce.insecure" -}}
+{{- if not (and .Values.ingress.enabled .Values.ingress.host .Values.ingress.tls.enabled) -}}true{{- end -}}
+{{- end -}}
