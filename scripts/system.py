@@ -158,7 +158,7 @@ class System:
             "PORT": str(settings.ports[service]),
             "PYTHONUNBUFFERED": "1",
             # The local system is plain http on 127.0.0.1: a Secure cookie would never be sent back.
-            "AUTH_COOKIE_SECURE": "false",
+            "DJANGO_SECURE_COOKIES": "false",
         }
         if service in RELATIONAL:
             env["DATABASE_URL"] = self.database_url(service)

@@ -27,6 +27,17 @@ FAST = {
     "EVENT_RETRY_BACKOFF_MAX_SECONDS": "2",
     # Every test user registers from 127.0.0.1.
     "THROTTLE_REGISTER_RATE": "100000/hour",
+    # ... and writes from there: the write rate limits stay out of the way, except the
+    # reviews' per-user rate, which tests/e2e/test_abuse_limits.py meets.
+    **{
+        f"THROTTLE_{scope}_{kind}_RATE": "100000/minute"
+        for scope in ("ORDER_CREATE", "ORDER_PAY", "PRODUCT_CREATE", "REVIEW_CREATE")
+        for kind in ("USER", "IP")
+    },
+    "THROTTLE_REVIEW_CREATE_USER_RATE": "5/minute",
+    # The access matrix's owner and the fault tests' buyers hold many unpaid orders at once;
+    # the open-orders cap is order_service's own (its tests meet it under concurrency).
+    "ORDER_MAX_OPEN_PER_USER": "100000",
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",
 }
