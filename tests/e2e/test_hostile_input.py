@@ -237,7 +237,7 @@ def test_a_token_revoked_before_first_use_is_refused_everywhere(client):
     """Revoked before product/order ever saw it, so no cached verify answer can apply."""
     user, _ = client.new_user()
     token = client.login(user["email"], user["password"])["token"]
-    assert client.call("GET", USERS, "/users/logout", token=token).status_code == 200
+    assert client.call("POST", USERS, "/users/logout", token=token, json={}).status_code == 200
 
     assert verify(client, token).status_code == 401
     for param in TOKEN_PROBES:
@@ -267,7 +267,7 @@ def test_a_revoked_token_dies_everywhere_within_the_verify_cache_bound(client):
         assert client.call("GET", ORDERS, "/orders", token=token).status_code == 200
         assert client.call("GET", PRODUCTS, "/product/?pageSize=1", token=token).status_code == 200
     revoked_at = time.monotonic()
-    assert client.call("GET", USERS, "/users/logout", token=token).status_code == 200
+    assert client.call("POST", USERS, "/users/logout", token=token, json={}).status_code == 200
     assert client.call("GET", USERS, "/users/me", token=token).status_code == 401
 
     pending = {ORDERS: "/orders", PRODUCTS: "/product/?pageSize=1"}
