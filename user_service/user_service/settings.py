@@ -42,9 +42,9 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Nothing that must be shared between worker processes lives in the cache: throttling
-# state is kept in the database (users.models.RateLimitEvent).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# "shared" is Redis when REDIS_URL is set (ecommerce_common.settings.caches); login
+# throttling state is kept in the database (users.models.RateLimitEvent).
+CACHES = common.caches(service=SERVICE_NAME)
 
 AUTH_USER_MODEL = "users.User"
 PASSWORD_HASHERS = [

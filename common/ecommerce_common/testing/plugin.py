@@ -99,7 +99,7 @@ def verify_server(settings):
     server = VerifyServer()
     settings.USER_SERVICE_URL = server.url
     user_auth._user_service.cache_clear()
-    caches[getattr(settings, "VERIFY_CACHE_ALIAS", "default")].clear()
+    caches[user_auth.VERIFY_CACHE_ALIAS].clear()
     yield server
     server.shutdown()
     user_auth._user_service.cache_clear()
