@@ -109,6 +109,10 @@ class RedisCache(DjangoRedisCache):
             raise ValueError(f"Key '{key}' not found (Redis unavailable).")
         return result
 
+    def ping(self) -> bool:
+        """Whether Redis answers now (False while the process pauses after a failure)."""
+        return self._call("ping", lambda: super(RedisCache, self).has_key("ping") or True, False)
+
     def clear(self) -> bool:
         """Delete this cache's keys (those under its ``KEY_PREFIX``) and nothing else."""
 

@@ -101,7 +101,7 @@ def test_unreachable_redis_is_a_miss_with_one_warning_and_no_error(redis_down, c
     assert redis_down.add("k", 1) is False
     assert redis_down.get_many(["k", "j"]) == {}
     assert redis_down.delete("k") is False
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Redis unavailable"):
         redis_down.incr("k")
 
     records = [(r.levelname, r.getMessage()) for r in caplog.records]
@@ -168,3 +168,22 @@ def test_verify_cache_on_redis_keeps_an_answer_at_most_30_s_and_never_past_the_t
 
     (key,) = _own_keys(redis_caches, caches["shared"])
     assert 0 < redis_caches.ttl(key) <= bound
+
+
+# --- /ready -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_ready_reports_redis_when_it_answers(redis_caches, client):
+    response = client.get("/ready")
+
+    assert (response.status_code, response.json()) == (200, {"status": "ready", "redis": "ok"})
+
+
+@pytest.mark.django_db
+def test_ready_reports_redis_down_but_stays_ready(redis_down, client, caplog):
+    response = client.get("/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "redis": "unreachable"}
+    assert [r.levelname for r in caplog.records] == ["WARNING"]

@@ -60,7 +60,7 @@ class BoundedLocMemCache(BaseCache):
             if pickled is None:
                 return default
             self._store.entries.move_to_end(key)
-        return pickle.loads(pickled)
+        return pickle.loads(pickled)  # noqa: S301 - pickled by this process, in its memory
 
     def set(
         self, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
@@ -86,7 +86,7 @@ class BoundedLocMemCache(BaseCache):
             pickled = self._live(key)
             if pickled is None:
                 raise ValueError(f"Key '{key}' not found")
-            value = pickle.loads(pickled) + delta
+            value = pickle.loads(pickled) + delta  # noqa: S301 - as in get()
             expires = self._store.entries[key][1]
             self._put(key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL), expires)
         return value

@@ -26,7 +26,10 @@ from ecommerce_common.testing import infra
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
-        "ecommerce_require", "servers the tests need (postgres, rabbitmq, redis)", type="args", default=[]
+        "ecommerce_require",
+        "servers the tests need (postgres, rabbitmq, redis)",
+        type="args",
+        default=[],
     )
     parser.addini("ecommerce_mongodb", "start a SecantusDB for the run", type="bool", default=False)
     parser.addini(

@@ -70,7 +70,7 @@ def test_bounded_cache_keeps_djangos_add_incr_and_timeout_semantics(cache):
     assert cache.add("n", 1) is True
     assert cache.add("n", 5) is False
     assert cache.incr("n", 2) == 3
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not found"):
         cache.incr("missing")
     cache.set("forever", 1, timeout=None)
     cache.set("gone", 1, timeout=0)
@@ -78,7 +78,8 @@ def test_bounded_cache_keeps_djangos_add_incr_and_timeout_semantics(cache):
     assert cache.touch("forever", timeout=None) is True
 
     assert (cache.get("forever"), cache.get("gone"), cache.get("past")) == (1, None, None)
-    assert cache.has_key("forever") and not cache.has_key("past")
+    assert cache.has_key("forever")
+    assert not cache.has_key("past")
     assert cache.bytes_held() == len(pickle.dumps(3, pickle.HIGHEST_PROTOCOL)) * 2
 
 
