@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+import system as launcher
+from ecommerce_common.testing import infra
+
 
 def _workers(master_pid: int) -> list[int]:
     """gunicorn's worker processes: the master's children."""
@@ -123,3 +126,45 @@ def test_every_service_reports_its_redis_as_reachable_on_ready(api):
     for service in ("user_service", "product_service", "order_service"):
         response = api.call("GET", service, "/ready")
         assert (response.status_code, response.json()) == (200, {"status": "ready", "redis": "ok"})
+
+
+# --- how the launcher chooses (no processes started) ------------------------------------------
+
+
+def test_real_mode_finds_the_machines_redis_and_passes_its_url_to_the_services(
+    monkeypatch, tmp_path
+):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("ECOMMERCE_PORT_BASE", raising=False)
+
+    settings = launcher.from_environment(real=True, var_dir=tmp_path)
+    env = launcher.System(settings).environment("product_service")
+
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert (env["REDIS_URL"], env["CACHE_KEY_PREFIX"]) == (settings.redis_url, "ecommerce")
+
+
+def test_real_mode_without_a_redis_runs_with_per_process_caches(monkeypatch, tmp_path):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setattr(launcher, "LOCAL_REDIS_PORT", infra.free_port())
+
+    settings = launcher.from_environment(real=True, var_dir=tmp_path)
+
+    assert settings.redis_url is None
+    assert "REDIS_URL" not in launcher.System(settings).environment("order_service")
+
+
+def test_embedded_mode_uses_redis_only_when_redis_url_is_set(monkeypatch, tmp_path):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("ECOMMERCE_PORT_BASE", "9100")
+    assert launcher.from_environment(var_dir=tmp_path).redis_url is None
+
+    monkeypatch.setenv("REDIS_URL", "redis://cache.example:6379/4")
+    settings = launcher.from_environment(var_dir=tmp_path)
+    env = launcher.System(settings).environment("user_service")
+
+    assert settings.mode == "embedded"
+    assert (env["REDIS_URL"], env["CACHE_KEY_PREFIX"]) == (
+        "redis://cache.example:6379/4",
+        "ecommerce-9100",
+    )
