@@ -5,11 +5,19 @@ and then adds its own (databases, apps, authentication, ...), so security header
 cookies, hosts and middleware are the same everywhere.
 """
 
-from ecommerce_common.settings import DEBUG, MAX_REQUEST_BODY_BYTES, MIDDLEWARE, TEMPLATES, env
+from ecommerce_common.settings import (
+    DEBUG,
+    MAX_REQUEST_BODY_BYTES,
+    MIDDLEWARE,
+    TEMPLATES,
+    caches,
+    env,
+)
 
 __all__ = [
     "ALLOWED_HOSTS",
     "APPEND_SLASH",
+    "CACHES",
     "CSRF_COOKIE_SECURE",
     "CSRF_TRUSTED_ORIGINS",
     "DEBUG",
@@ -34,6 +42,10 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# "default" is each process's own; "shared" holds what every worker process and pod must see
+# alike (catalogue cache, verify cache, rate limits): Redis with REDIS_URL, else per process.
+CACHES = caches()
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -9,9 +9,12 @@ changes, both through its public methods:
   the process does not try the server again (so an outage costs one socket timeout per
   process every few seconds, not one per request), then the next call tries again and an
   INFO line says when it is back.
-- ``clear()`` deletes only this cache's keys (its ``KEY_PREFIX``), not the whole Redis
-  database as Django's ``FLUSHDB`` does, because several services, releases and test runs
-  share one server.
+- ``clear()`` deletes only this cache's keys (its ``KEY_PREFIX`` and service), not the whole
+  Redis database as Django's ``FLUSHDB`` does, because several services, releases and test
+  runs share one server.
+
+Keys are ``<KEY_PREFIX>:<SERVICE_NAME>:<version>:<key>`` (``make_key``, the ``KEY_FUNCTION``),
+so one ``CACHES`` setting serves every service.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis
+from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
@@ -32,6 +36,11 @@ T = TypeVar("T")
 
 # Per process and server: until when the server is taken as down (0: up).
 _down_until: dict[str, float] = {}
+
+
+def make_key(key: str, key_prefix: str, version: int | str) -> str:
+    """Django's ``prefix:version:key`` with the service's name after the prefix."""
+    return f"{key_prefix}:{settings.SERVICE_NAME}:{version}:{key}"
 
 
 class RedisCache(DjangoRedisCache):
@@ -113,11 +122,16 @@ class RedisCache(DjangoRedisCache):
         """Whether Redis answers now (False while the process pauses after a failure)."""
         return self._call("ping", lambda: super(RedisCache, self).has_key("ping") or True, False)
 
+    def key_pattern(self) -> str:
+        """A Redis glob matching every key of this cache (any version) and no other."""
+        own = self.make_key("", version=0)  # "<prefix>:<service>:0:"
+        return _glob_escape(own.removesuffix(":0:")) + ":*"
+
     def clear(self) -> bool:
-        """Delete this cache's keys (those under its ``KEY_PREFIX``) and nothing else."""
+        """Delete this cache's keys (``key_pattern``) and nothing else."""
 
         def delete_own_keys() -> bool:
-            pattern = _glob_escape(self.key_prefix) + ":*"
+            pattern = self.key_pattern()
             client = redis.Redis.from_url(self._location.split(",")[0])
             try:
                 for batch in _batches(client.scan_iter(match=pattern, count=500), size=500):

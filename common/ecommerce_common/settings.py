@@ -120,16 +120,16 @@ def redis_url() -> str:
     return env.str("REDIS_URL", default="")
 
 
-def caches(*, service: str) -> dict:
-    """``CACHES`` for a service: ``default`` (per process) and ``shared``.
+def caches() -> dict:
+    """``CACHES`` of every service (``base_settings``): ``default`` (per process) and ``shared``.
 
     ``shared`` holds what every worker process and pod of a service should see alike (the
     catalogue read cache and its generation, the verify cache, rate-limit counters). With
     ``REDIS_URL`` set it is that Redis, through ``ecommerce_common.cache.RedisCache``
     (Django's backend; an unreachable Redis is a miss with a WARNING, never an error).
-    Without it, it is a per-process ``LocMemCache``, as every cache was before. Keys start
-    with ``CACHE_KEY_PREFIX`` (the chart sets the release name; tests a name per run) and the
-    service's name, so services, releases and test runs can share one server.
+    Without it, it is a per-process ``LocMemCache``, as every cache was before. Redis keys are
+    ``CACHE_KEY_PREFIX:<SERVICE_NAME>:<version>:<key>`` (the chart sets the release name as the
+    prefix, tests a name per run), so services, releases and test runs can share one server.
     """
     local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if not redis_url():
@@ -140,7 +140,8 @@ def caches(*, service: str) -> dict:
         SHARED_CACHE_ALIAS: {
             "BACKEND": "ecommerce_common.cache.RedisCache",
             "LOCATION": redis_url(),
-            "KEY_PREFIX": f"{env.str('CACHE_KEY_PREFIX', default='ecommerce')}:{service}",
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ecommerce"),
+            "KEY_FUNCTION": "ecommerce_common.cache.make_key",
             "VERSION": CACHE_VERSION,
             "OPTIONS": {
                 "socket_connect_timeout": timeout,

@@ -19,7 +19,7 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = common.MIDDLEWARE
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
-CACHES = common.caches(service="common-tests")
+CACHES = common.caches()
 REST_FRAMEWORK = common.rest_framework(
     authentication=[
         "ecommerce_common.internal_auth.InternalTokenAuthentication",

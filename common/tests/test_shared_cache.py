@@ -19,7 +19,7 @@ def redis_down(unreachable_redis_caches):
 
 
 def _own_keys(client, cache) -> list[bytes]:
-    return list(client.scan_iter(match=f"{cache.key_prefix}:*"))
+    return list(client.scan_iter(match=cache.key_pattern()))
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -28,7 +28,7 @@ def _own_keys(client, cache) -> list[bytes]:
 def test_caches_without_redis_url_keep_every_cache_per_process(monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
 
-    config = common.caches(service="order_service")
+    config = common.caches()
 
     assert set(config) == {"default", "shared"}
     for alias in config.values():
@@ -36,17 +36,20 @@ def test_caches_without_redis_url_keep_every_cache_per_process(monkeypatch):
 
 
 def test_caches_with_redis_url_put_shared_on_redis_under_the_release_and_service_prefix(
-    monkeypatch,
+    monkeypatch, settings
 ):
     monkeypatch.setenv("REDIS_URL", "redis://cache.example:6379/2")
     monkeypatch.setenv("CACHE_KEY_PREFIX", "shop-eu")
+    settings.SERVICE_NAME = "order_service"
 
-    config = common.caches(service="order_service")
+    config = common.caches()
+    settings.CACHES = config
 
     shared = config["shared"]
     assert shared["BACKEND"] == "ecommerce_common.cache.RedisCache"
     assert shared["LOCATION"] == "redis://cache.example:6379/2"
-    assert shared["KEY_PREFIX"] == "shop-eu:order_service"
+    assert caches["shared"].make_key("verify:abc") == "shop-eu:order_service:1:verify:abc"
+    assert caches["shared"].key_pattern() == "shop-eu:order_service:*"
     assert shared["VERSION"] == common.CACHE_VERSION
     assert shared["OPTIONS"]["socket_timeout"] == shared["OPTIONS"]["socket_connect_timeout"] == 0.5
     assert config["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
@@ -77,7 +80,7 @@ def test_shared_cache_on_redis_is_one_store_for_every_process(redis_caches, sett
 
 def test_shared_cache_clear_deletes_its_own_keys_and_no_other_services(redis_caches):
     cache = caches["shared"]
-    neighbour = f"{cache.key_prefix}-neighbour:1:kept"
+    neighbour = f"{cache.key_prefix}:other_service:1:kept"
     redis_caches.set(neighbour, b"1", ex=60)
     cache.set("mine", 1)
 

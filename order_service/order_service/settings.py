@@ -35,9 +35,6 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# "shared" (the verify cache) is Redis when REDIS_URL is set (ecommerce_common.settings.caches).
-CACHES = common.caches(service=SERVICE_NAME)
-
 
 STATIC_ROOT = REPO_DIR / "var" / "static" / SERVICE_NAME
 

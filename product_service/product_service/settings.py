@@ -67,7 +67,7 @@ MIGRATION_MODULES = {
 # through every worker and pod at once. Without it they are per process (no server to run):
 # a change shows at once through the process that made it and elsewhere within 30 s.
 CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=30)
-CACHES = common.caches(service=SERVICE_NAME)
+CACHES = {**CACHES}  # A copy: base_settings' dict is every service's
 if common.redis_url():
     CATALOGUE_CACHE_ALIAS = common.SHARED_CACHE_ALIAS
 else:

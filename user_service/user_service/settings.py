@@ -42,9 +42,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# "shared" is Redis when REDIS_URL is set (ecommerce_common.settings.caches); login
-# throttling state is kept in the database (users.models.RateLimitEvent).
-CACHES = common.caches(service=SERVICE_NAME)
+# CACHES: base_settings'. The login, password-change, registration and refresh limits are
+# kept in the database (users.models.RateLimitEvent), shared by every worker process.
 
 AUTH_USER_MODEL = "users.User"
 PASSWORD_HASHERS = [

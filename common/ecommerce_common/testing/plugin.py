@@ -131,7 +131,7 @@ def redis_caches(settings, monkeypatch):
     monkeypatch.setenv("REDIS_URL", url)
     monkeypatch.setenv("CACHE_KEY_PREFIX", prefix)
     redis_cache._down_until.clear()
-    settings.CACHES = common.caches(service=settings.SERVICE_NAME)
+    settings.CACHES = {**settings.CACHES, **common.caches()}
     client = redis.Redis.from_url(url)
     yield client
     caches[common.SHARED_CACHE_ALIAS].clear()
@@ -153,6 +153,6 @@ def unreachable_redis_caches(settings, monkeypatch):
 
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{infra.free_port()}/0")
     redis_cache._down_until.clear()
-    settings.CACHES = common.caches(service=settings.SERVICE_NAME)
+    settings.CACHES = {**settings.CACHES, **common.caches()}
     yield caches[common.SHARED_CACHE_ALIAS]
     redis_cache._down_until.clear()

@@ -59,7 +59,7 @@ def test_catalogue_entries_expire_in_redis_with_the_ttl_and_the_generation_a_day
     api_client.get("/product/")
 
     cache = caches["shared"]
-    keys = {key.decode() for key in redis_catalogue.scan_iter(match=f"{cache.key_prefix}:*")}
+    keys = {key.decode() for key in redis_catalogue.scan_iter(match=cache.key_pattern())}
     entries = keys - {_generation_key()}
     assert _generation_key() in keys
     assert 20 < redis_catalogue.ttl(_generation_key()) <= catalogue_cache.GENERATION_SECONDS
