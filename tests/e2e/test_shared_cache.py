@@ -155,7 +155,12 @@ def test_real_mode_without_a_redis_runs_with_per_process_caches(monkeypatch, tmp
 
 
 def test_embedded_mode_uses_redis_only_when_redis_url_is_set(monkeypatch, tmp_path):
-    monkeypatch.delenv("REDIS_URL", raising=False)
+    for name in (
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        *(f"{n.upper()}_DATABASE_URL" for n in launcher.RELATIONAL.values()),
+    ):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ECOMMERCE_PORT_BASE", "9100")
     assert launcher.from_environment(var_dir=tmp_path).redis_url is None
 
