@@ -1,13 +1,15 @@
 """Cross-service tests: the real processes, driven only over HTTP.
 
 The session's system runs in real mode (PostgreSQL databases of its own, a
-private RabbitMQ vhost, SecantusDB) on free ports, through the same launcher
+private RabbitMQ vhost, SecantusDB, the machine's Redis under a key prefix of
+its own) on free ports, through the same launcher
 as ``./manage_all.sh up``.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 
 import pytest
 
@@ -51,6 +53,9 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory, name: str, **overrid
         database_prefix=f"ecommerce_{name}_",
         broker_url=infra.rabbitmq_vhost(f"ecommerce_{name}"),
         postgres_url=os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
+        # The machine's Redis, in the tests' database, under a prefix of this system's own.
+        redis_url=infra.redis_url_for_tests(),
+        cache_key_prefix=f"ecommerce_{name}_{secrets.token_hex(4)}",
         extra_env={**FAST, **overrides},
         quiet=True,
     )

@@ -5,7 +5,14 @@ and then adds its own (databases, apps, authentication, ...), so security header
 cookies, hosts and middleware are the same everywhere.
 """
 
-from ecommerce_common.settings import DEBUG, MAX_REQUEST_BODY_BYTES, MIDDLEWARE, TEMPLATES, env
+from ecommerce_common.settings import (
+    DEBUG,
+    MAX_REQUEST_BODY_BYTES,
+    MIDDLEWARE,
+    TEMPLATES,
+    caches,
+    env,
+)
 
 __all__ = [
     "ALLOWED_HOSTS",
@@ -42,11 +49,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 TRUSTED_ORIGINS = env.list("TRUSTED_ORIGINS", default=CSRF_TRUSTED_ORIGINS)
 
 # "default" is each process's own; "shared" holds what every worker process and pod must see
-# alike (the write rate limits): Redis when configured, else per process.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"},
-}
+# alike (catalogue cache, verify cache, rate limits): Redis with REDIS_URL, else per process.
+CACHES = caches()
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,4 +1,8 @@
-"""``/health`` (liveness: no I/O) and ``/ready`` (the service's database and broker)."""
+"""``/health`` (liveness: no I/O) and ``/ready`` (the service's database and broker).
+
+With ``REDIS_URL`` set, ``/ready`` also says whether the shared cache's Redis answers
+(``"redis": "ok"`` or ``"unreachable"``), but never fails on it: without Redis the
+service runs on, uncached."""
 
 from __future__ import annotations
 
@@ -47,9 +51,24 @@ def _check_broker() -> str | None:
     return None
 
 
+def _redis_detail() -> dict[str, str]:
+    from django.core.cache import caches
+
+    from ecommerce_common.cache import RedisCache
+    from ecommerce_common.settings import SHARED_CACHE_ALIAS
+
+    if SHARED_CACHE_ALIAS not in settings.CACHES:
+        return {}
+    cache = caches[SHARED_CACHE_ALIAS]
+    if not isinstance(cache, RedisCache):
+        return {}
+    return {"redis": "ok" if cache.ping() else "unreachable"}
+
+
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
     problems = [p for p in (_check_databases(), _check_broker()) if p]
+    detail = _redis_detail()
     if problems:
         logger.warning("not ready", extra={"problems": problems})
         return JsonResponse(
@@ -58,7 +77,8 @@ def ready(request: HttpRequest) -> JsonResponse:
                 "message": "; ".join(problems),
                 "code": "not_ready",
                 "errors": {},
+                **detail,
             },
             status=503,
         )
-    return JsonResponse({"status": "ready"})
+    return JsonResponse({"status": "ready", **detail})

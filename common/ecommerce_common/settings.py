@@ -148,6 +148,49 @@ TEMPLATES: list[dict] = [
 MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
 
 
+# Bumped when the shape of what the services keep in the shared cache changes, so a new
+# release never reads an older one's entries from a Redis both use.
+CACHE_VERSION = 1
+SHARED_CACHE_ALIAS = "shared"
+
+
+def redis_url() -> str:
+    """``REDIS_URL``, the Redis the services share (empty: none; every cache per process)."""
+    return env.str("REDIS_URL", default="")
+
+
+def caches() -> dict:
+    """``CACHES`` of every service (``base_settings``): ``default`` (per process) and ``shared``.
+
+    ``shared`` holds what every worker process and pod of a service should see alike (the
+    catalogue read cache and its generation, the verify cache, rate-limit counters). With
+    ``REDIS_URL`` set it is that Redis, through ``ecommerce_common.cache.RedisCache``
+    (Django's backend; an unreachable Redis is a miss with a WARNING, never an error).
+    Without it, it is a per-process ``LocMemCache``, as every cache was before. Redis keys are
+    ``CACHE_KEY_PREFIX:<SERVICE_NAME>:<version>:<key>`` (the chart sets the release name as the
+    prefix, tests a name per run), so services, releases and test runs can share one server.
+    """
+    local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if not redis_url():
+        return {"default": local, SHARED_CACHE_ALIAS: {**local, "LOCATION": "shared"}}
+    timeout = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
+    return {
+        "default": local,
+        SHARED_CACHE_ALIAS: {
+            "BACKEND": "ecommerce_common.cache.RedisCache",
+            "LOCATION": redis_url(),
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ecommerce"),
+            "KEY_FUNCTION": "ecommerce_common.cache.make_key",
+            "VERSION": CACHE_VERSION,
+            "OPTIONS": {
+                "socket_connect_timeout": timeout,
+                "socket_timeout": timeout,
+                "health_check_interval": 30,
+            },
+        },
+    }
+
+
 def celery_broker() -> tuple[str, dict]:
     """``CELERY_BROKER_URL`` and its transport options.
 

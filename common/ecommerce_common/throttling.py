@@ -21,16 +21,15 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from ecommerce_common.settings import parse_rate
-
-SHARED_CACHE_ALIAS = "shared"
+from ecommerce_common.settings import SHARED_CACHE_ALIAS, parse_rate
 
 
 def window_hit(*, key: str, limit: int, window_seconds: int) -> int | None:
     """Count one event for ``key`` in the current window; the seconds to wait when over ``limit``.
 
     ``add`` then ``incr`` is atomic in every cache backend (Redis: SET NX and INCR), so
-    concurrent requests never both take the last place.
+    concurrent requests never both take the last place. With Redis unreachable the shared
+    cache answers as if empty (``incr`` raises ``ValueError``): the write is let through.
     """
     cache = caches[SHARED_CACHE_ALIAS]
     now = time.time()

@@ -4,7 +4,9 @@ A request's access token (``Authorization: Bearer`` or the old system's
 ``userAuthToken`` cookie) is checked by user_service's ``/internal/verify``.
 A positive answer is cached for at most ``VERIFY_CACHE_SECONDS`` (≤ 30 s) and
 never past the token's own expiry, so a revoked token dies within 30 s
-everywhere; negative answers are never cached.
+everywhere; negative answers are never cached. The cache is the ``shared`` alias
+(Redis when ``REDIS_URL`` is set, else per process), keyed by the token's SHA-256:
+no token is stored.
 
 The cookie is sent by browsers on cross-site requests too (``SameSite=Lax`` still lets a
 top-level form POST through in some browsers and on old ones), so a cookie-authenticated
@@ -34,10 +36,12 @@ from rest_framework.request import Request
 
 from ecommerce_common.errors import ApiError, ServiceUnavailable
 from ecommerce_common.http import ServiceCallError, ServiceClient
-from ecommerce_common.settings import env
+from ecommerce_common.settings import SHARED_CACHE_ALIAS, env
 
 COOKIE_NAME = "userAuthToken"
 MAX_CACHE_SECONDS = 30
+# Shared by every worker process and pod when REDIS_URL is set; keys are token hashes.
+VERIFY_CACHE_ALIAS = SHARED_CACHE_ALIAS
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ def _cache_seconds(token: str, now: float) -> float:
 
 def verify_token(token: str) -> RemoteUser | None:
     """The user a token belongs to, or None when user_service rejects it."""
-    verify_cache = caches[getattr(settings, "VERIFY_CACHE_ALIAS", "default")]
+    verify_cache = caches[VERIFY_CACHE_ALIAS]
     key = _cache_key(token)
     now = time.time()
     cached = verify_cache.get(key)

@@ -19,10 +19,7 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = common.MIDDLEWARE
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"},
-}
+CACHES = common.caches()
 TRUSTED_ORIGINS = ["https://shop.example.com"]
 REST_FRAMEWORK = common.rest_framework(
     authentication=[

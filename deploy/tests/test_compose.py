@@ -24,6 +24,7 @@ STORE_OF = {
     "order-service": "postgresql",
     "integration-service": "postgresql",
 }
+STORES = ("postgresql", "mongodb", "rabbitmq", "redis")
 SECRET_VARIABLE = re.compile(r"(PASSWORD|SECRET|SECRET_KEY|TOKENS?)$")
 
 
@@ -50,6 +51,7 @@ def test_compose_runs_every_part_of_the_system(services):
         "mongodb",
         "rabbitmq",
         "preflight",
+        "redis",
         *(_migrate(c) for c in WEB),
     }
 
@@ -102,7 +104,7 @@ def test_commands_are_those_of_the_conventions(services):
 def test_images_are_built_from_the_repository_with_the_service_argument(services):
     runs = {**{c: c for c in WEB}, **{_migrate(c): c for c in WEB}}
     runs.update(worker="integration-service", beat="integration-service", preflight="user-service")
-    assert set(runs) == {n for n in services if n not in ("postgresql", "mongodb", "rabbitmq")}
+    assert set(runs) == {n for n in services if n not in STORES}
     for name, component in runs.items():
         assert services[name]["image"] == f"ecommerce/{component}:${{IMAGE_TAG:-1.0.0}}"
         # Built here, never pulled from a registry.
@@ -116,7 +118,7 @@ def test_images_are_built_from_the_repository_with_the_service_argument(services
 
 def test_application_containers_are_locked_down(services):
     for name, service in services.items():
-        if name in ("postgresql", "mongodb", "rabbitmq"):
+        if name in STORES:
             assert service["user"] == "999:999"
         else:
             assert service["user"] == "10001:10001", name
@@ -217,7 +219,18 @@ def test_files_mounted_into_the_stores_exist(services):
 def test_stores_run_the_same_pinned_images_as_the_chart(services):
     with helm_python.Chart.load(CHART) as chart:
         values = chart.values
-    for store in ("postgresql", "mongodb", "rabbitmq"):
+    for store in STORES:
         image = values[store]["image"]
         assert services[store]["image"] == f"{image['repository']}:{image['tag']}"
         assert re.search(r"\d+\.\d+\.?\d*", image["tag"]), f"{store} is not pinned to a release"
+
+
+def test_the_web_services_share_the_redis_cache_and_start_once_it_is_healthy(services):
+    for component in ("user-service", "product-service", "order-service"):
+        url = services[component]["environment"]["REDIS_URL"]
+        assert url == "redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD in deploy/.env}@redis:6379/0"
+        assert services[component]["depends_on"]["redis"] == {"condition": "service_healthy"}
+    redis = services["redis"]
+    assert redis["command"][redis["command"].index("--save") + 1] == ""
+    assert "--requirepass" in redis["command"]
+    assert not redis.get("volumes"), "a cache keeps nothing on a volume"

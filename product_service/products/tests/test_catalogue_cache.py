@@ -1,4 +1,5 @@
-"""The catalogue read cache: hits, keys, invalidation by writes, refusals, headers, counts.
+"""The catalogue read cache: hits, keys, invalidation by writes, refusals, headers, counts,
+each on the per-process cache and on the shared Redis (``REDIS_URL``).
 
 Changes made straight in the store (a factory, a queryset update) stand for a change made
 by another process: this process's cache does not see them until its entries expire.
@@ -20,6 +21,11 @@ from rest_framework.test import APIClient
 from products import catalogue_cache
 from products.models import Product, Reservation
 from products.tests.factories import ProductFactory, ReviewFactory
+
+
+@pytest.fixture(autouse=True)
+def _on_each_backend(catalogue_backend):
+    """Every test here runs on the per-process cache and on Redis (``REDIS_URL`` set)."""
 
 
 def _changed_behind_the_cache(product: Product, title: str) -> None:
