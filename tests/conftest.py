@@ -36,7 +36,7 @@ FAST = {
         for scope in ("ORDER_CREATE", "ORDER_PAY", "PRODUCT_CREATE", "REVIEW_CREATE")
         for kind in ("USER", "IP")
     },
-    "THROTTLE_REVIEW_CREATE_USER_RATE": "5/minute",
+    "THROTTLE_REVIEW_CREATE_USER_RATE": "20/minute",
     # The access matrix's owner and the fault tests' buyers hold many unpaid orders at once;
     # the open-orders cap is order_service's own (its tests meet it under concurrency).
     "ORDER_MAX_OPEN_PER_USER": "100000",
