@@ -53,6 +53,8 @@ class DeadLetterSource(Protocol):
 
     def replay(self, *, event_ids: set[str] | None = None) -> list[DeadLetter]: ...
 
+    def depth(self) -> int: ...
+
 
 def _last_errors(event_ids: Iterable[str | None]) -> dict[str, str]:
     ids = [event_id for event_id in event_ids if event_id]
@@ -120,6 +122,13 @@ class QueueDeadLetters:
             reason=reason or "rejected",
         )
 
+    def depth(self) -> int:
+        """Messages in the queue, without taking any (a passive declare)."""
+        with self._connection() as connection:
+            return connection.default_channel.queue_declare(
+                queue=DEAD_LETTER_QUEUE, passive=True
+            ).message_count
+
     def list(self) -> list[DeadLetter]:
         with self._connection() as connection:
             channel = connection.channel()
@@ -186,6 +195,9 @@ class RecordedDeadLetters:
                 )
             )
         return letters
+
+    def depth(self) -> int:
+        return ProcessedEvent.objects.filter(outcome=Outcome.DEAD).count()
 
     def list(self) -> list[DeadLetter]:
         return [letter for _, letter in self._letters()]
