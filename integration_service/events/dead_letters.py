@@ -30,6 +30,7 @@ from ecommerce_common.events import (
     QUEUE,
     integration_queues,
 )
+from ecommerce_common.tracing import TRACE_CONTEXT_KEY, trace_context_attached
 from events.envelopes import MalformedEnvelope, envelope_parse
 from events.models import Outcome, ProcessedEvent
 from events.services import dead_event_mark_replayed
@@ -215,7 +216,8 @@ class RecordedDeadLetters:
                     extra={"eventId": record.event_id},
                 )
                 continue
-            app.send_task(ORDER_EVENT_TASK, args=[record.envelope])
+            with trace_context_attached(record.envelope.get(TRACE_CONTEXT_KEY)):
+                app.send_task(ORDER_EVENT_TASK, args=[record.envelope])
             dead_event_mark_replayed(event_id=record.event_id)
             replayed.append(letter)
         return replayed
