@@ -186,7 +186,11 @@ def test_the_worker_sends_task_events_and_logs_one_readable_line_per_event(api, 
             if message is None:
                 time.sleep(0.2)
                 continue
-            kinds.add(message.payload.get("type"))
+            # The worker sends its task events in batches (lists) or one by one.
+            payload = message.payload
+            kinds.update(
+                event.get("type") for event in (payload if isinstance(payload, list) else [payload])
+            )
         assert {"task-received", "task-started", "task-succeeded"} <= kinds
 
     log = system.settings.log_dir / "worker.log"
