@@ -114,11 +114,20 @@ def _metrics_serve(**_: Any) -> None:
 
     from ecommerce_common.metrics import registry
 
-    if settings.WORKER_METRICS_PORT:
+    if not settings.WORKER_METRICS_PORT:
+        return
+    try:
         start_http_server(
             settings.WORKER_METRICS_PORT,
             addr=settings.WORKER_METRICS_HOST,
             registry=registry([DeadLetterCollector()]),
+        )
+    except OSError as exc:
+        # E.g. a second worker on one host, or a killed one's port not yet free: the worker
+        # still works, without its metrics.
+        logger.warning(
+            "worker metrics not served",
+            extra={"port": settings.WORKER_METRICS_PORT, "error": str(exc)},
         )
 
 
