@@ -600,7 +600,12 @@ def up(settings: Settings, *, detach: bool) -> int:
         f"\n  admin login: {admin_email} / {stored['ADMIN_PASSWORD']} (every admin site, and the API)"
     )
     print(f"  demo buyer:  {demo['email']} / {demo['password']}")
-    print(f"  logs: ./manage_all.sh logs    state and data: {settings.var_dir}\n")
+    print(f"  logs: ./manage_all.sh logs    state and data: {settings.var_dir}")
+    print(
+        f"  metrics: http://127.0.0.1:{settings.metrics_ports['order_service']}/metrics (each "
+        f"service's port + 100, the worker's {settings.metrics_ports['worker']})    "
+        "Celery view: ./manage_all.sh flower\n"
+    )
     if detach:
         print("Running in the background; `./manage_all.sh down` stops it.")
         return 0

@@ -222,6 +222,24 @@ def test_the_worker_sends_task_events_and_logs_one_readable_line_per_event(api, 
     assert f"order.paid order={order_id} event={record['eventId']} applied attempts=1 " in rendered
     assert rendered.endswith("ms")
 
+    # `./manage_all.sh logs worker` shows that line, and no JSON.
+    logs = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "system.py"), "logs", "worker"],
+        env={**os.environ, "ECOMMERCE_VAR_DIR": str(system.settings.var_dir)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        shown = []
+        deadline = time.monotonic() + 15
+        while rendered not in shown and time.monotonic() < deadline:
+            shown.append(logs.stdout.readline().rstrip("\n"))
+    finally:
+        logs.terminate()
+        logs.wait(timeout=10)
+    assert rendered in shown
+    assert not any(line.startswith("{") for line in shown)
+
 
 def test_flower_shows_the_running_worker_behind_basic_auth(system):
     port = infra.free_port()
