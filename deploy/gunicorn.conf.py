@@ -29,7 +29,7 @@ worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or None
 
 def on_starting(server):
     """Start from zero: files of an earlier run would add their counts to this one's."""
-    from ecommerce_common.metrics import clean_multiprocess_dir
+    from ecommerce_common.metrics_files import clean_multiprocess_dir
 
     clean_multiprocess_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 

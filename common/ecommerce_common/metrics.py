@@ -22,13 +22,12 @@ the collectors listed in the ``METRICS_COLLECTORS`` setting (dotted paths of cla
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
 from functools import cache
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -40,8 +39,10 @@ from prometheus_client import (
     multiprocess,
 )
 
+from ecommerce_common.errors import handler404
+from ecommerce_common.metrics_files import multiprocess_dir
+
 METRICS_PATH = "/metrics"
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNRESOLVED_ROUTE = "<unresolved>"
 
@@ -60,19 +61,6 @@ VERIFY_CACHE = Counter(
     "Token verifications answered from the verify cache (hit) or by user_service (miss).",
     ["result"],
 )
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
-
-
-def clean_multiprocess_dir(path: str) -> None:
-    """Create ``path`` and remove the files a previous run left there (their counters would
-    otherwise be added to this run's)."""
-    os.makedirs(path, exist_ok=True)
-    for name in os.listdir(path):
-        if name.endswith(".db"):
-            os.unlink(os.path.join(path, name))
 
 
 def registry(collectors: Iterable[object] = ()) -> CollectorRegistry:
@@ -140,7 +128,7 @@ class MetricsMiddleware:
             if on_metrics_port or request.path == METRICS_PATH:
                 if on_metrics_port and request.path == METRICS_PATH:
                     return metrics_response()
-                return HttpResponseNotFound()
+                return handler404(request)
         elif request.path == METRICS_PATH:
             return metrics_response()
         started = time.perf_counter()

@@ -5,7 +5,8 @@ import pytest
 from django.test import Client, override_settings
 from prometheus_client import REGISTRY
 
-from ecommerce_common.metrics import clean_multiprocess_dir, registry
+from ecommerce_common.metrics import registry
+from ecommerce_common.metrics_files import clean_multiprocess_dir
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,9 @@ def test_with_a_metrics_port_metrics_answer_there_only_and_that_port_serves_noth
     on_service_port = {"gunicorn.socket": FakeGunicornSocket(8001)}
     on_metrics_port = {"gunicorn.socket": FakeGunicornSocket(9911)}
 
-    assert client.get("/metrics", **on_service_port).status_code == 404
+    refused = client.get("/metrics", **on_service_port)
+    assert refused.status_code == 404
+    assert refused.json() == {"message": "Not found.", "code": "not_found", "errors": {}}
     assert client.get("/metrics", **on_metrics_port).status_code == 200
     assert client.get("/items/3", **on_metrics_port).status_code == 404
     assert client.get("/items/3", **on_service_port).status_code == 200

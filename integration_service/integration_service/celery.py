@@ -94,7 +94,7 @@ def _select_queues(instance: Any = None, **_: Any) -> None:
 @signals.celeryd_init.connect
 def _metrics_start_clean(**_: Any) -> None:
     """Before the task processes start: drop the metric files of an earlier run."""
-    from ecommerce_common.metrics import clean_multiprocess_dir, multiprocess_dir
+    from ecommerce_common.metrics_files import clean_multiprocess_dir, multiprocess_dir
 
     folder = multiprocess_dir()
     if folder:
