@@ -1,15 +1,17 @@
 """Metrics, traces, task events and readable logs, read from the running system.
 
 The metrics are read from each part's metrics port before and after one order's flow, and the
-counters must have moved by exactly what the flow did. Traces come from a second system run
-with the file exporter: the spans of one order, across every service and the worker, share
-one trace id.
+counters must have moved by exactly what the flow did. Traces come from a second set of the
+processes (on the same stores) run with the file exporter: the spans of one order, across every
+service and the worker, share one trace id.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import real_settings, running_system
 from kombu import Connection, Exchange, Queue
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -26,6 +27,7 @@ from ecommerce_common.events import DEAD_LETTER_QUEUE
 from ecommerce_common.logging import render_log_line
 from ecommerce_common.testing import infra
 from support.api import Api
+from system import WEB_SERVICES, System
 
 ROOT = Path(__file__).resolve().parents[2]
 Samples = dict[tuple[str, frozenset], float]
@@ -274,22 +276,48 @@ def test_flower_shows_the_running_worker_behind_basic_auth(system):
 
 
 @pytest.fixture(scope="module")
-def traced(tmp_path_factory):
+def traced(system, tmp_path_factory):
+    """The services and the worker once more, with the file exporter, on the session system's
+    databases and SecantusDB (no second set of migrations) but a broker vhost of their own."""
     spans = tmp_path_factory.mktemp("traces") / "spans.jsonl"
-    name = f"{os.environ.get('E2E_NAME', 'e2e')}_traced"
-    system = running_system(real_settings(tmp_path_factory, name, OTEL_TRACES_FILE=str(spans)))
-    yield system, spans
-    system.stop()
-    system.drop_postgres_databases()
+    name = f"ecommerce_{os.environ.get('E2E_NAME', 'e2e')}_traced"
+    settings = dataclasses.replace(
+        system.settings,
+        var_dir=tmp_path_factory.mktemp("traced"),
+        ports={service: infra.free_port() for service in system.settings.ports},
+        metrics_ports={part: infra.free_port() for part in system.settings.metrics_ports},
+        broker_url=infra.rabbitmq_vhost(name),
+        extra_env={**system.settings.extra_env, "OTEL_TRACES_FILE": str(spans)},
+    )
+    traced = System(settings)
+    for folder in (settings.run_dir, settings.log_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        for service in WEB_SERVICES:
+            traced.start_service(service, wait=False)
+        traced.start_worker()
+        for service in WEB_SERVICES:
+            infra.wait_for_http(
+                f"{settings.url(service)}/ready",
+                timeout=90,
+                process=traced.processes[service].popen,
+            )
+        yield traced, spans
+    finally:
+        for process in traced.processes.values():  # all at once: each waits for its requests
+            if process.alive():
+                process.signal(signal.SIGTERM)
+        traced.stop()
 
 
 def read_spans(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line]
 
 
-def test_one_order_is_one_trace_from_creation_through_the_worker_to_confirmed(traced):
+def test_one_order_is_one_trace_from_creation_through_the_worker_to_confirmed(traced, request):
     system, spans_file = traced
     api = Api(system)
+    request.addfinalizer(api.session.close)  # no keep-alive connection holds gunicorn's stop
     seller, buyer = api.new_user()[1], api.new_user()[1]
     product = api.create_product(seller, quantity=4)
     trace_id = uuid.uuid4().hex
