@@ -552,6 +552,13 @@ def _read_new_lines(path: Path, offset: int) -> tuple[list[str], int]:
 
 def flower(settings: Settings, *, port: int) -> int:
     """Run Flower against the system's broker (the integration worker's settings), on 127.0.0.1."""
+    state = settings.run_dir / "state.json"
+    if (
+        settings.mode != "real"
+        and state.exists()
+        and json.loads(state.read_text()).get("mode") == "real"
+    ):
+        settings = from_environment(real=True, var_dir=settings.var_dir)  # as `up --real` runs
     system = System(settings)
     env = {**os.environ, **system.environment("integration_service")}
     if not env["CELERY_BROKER_URL"].startswith("amqp"):
