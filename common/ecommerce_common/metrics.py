@@ -2,8 +2,8 @@
 
 Every web service counts its requests per route (the URL pattern, never the raw path),
 method and status, with their latency; services add their own metrics in their own
-``metrics.py``. Every metric has labels, so a process (a probe, a management command) that
-never touches one writes nothing for it.
+``metrics.py``. Every metric has labels, so only a process that counts something (or imports
+the module that counts it) writes files for it: not a probe, not a management command.
 
 gunicorn runs several worker processes and the Celery worker several task processes, so
 the values live in prometheus_client's multiprocess files under ``PROMETHEUS_MULTIPROC_DIR``
@@ -66,11 +66,10 @@ VERIFY_CACHE = Counter(
 def registry(collectors: Iterable[object] = ()) -> CollectorRegistry:
     """The registry a scrape reads: every process's values (multiprocess mode) or this
     process's, plus ``collectors`` (read at scrape time)."""
+    scraped = CollectorRegistry()
     if multiprocess_dir():
-        scraped = CollectorRegistry()
         multiprocess.MultiProcessCollector(scraped)
     else:
-        scraped = CollectorRegistry()
         scraped.register(_ProcessValues())
     for collector in collectors:
         scraped.register(collector)
