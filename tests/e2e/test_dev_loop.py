@@ -17,13 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 COUNT_PRODUCTS = "from products.models import Product; print('products:', Product.objects.count())"
 
 
-def _free_port_base() -> int:
-    while True:
-        base = infra.free_port() // 10 * 10
-        if not any(infra.port_open("127.0.0.1", base + i) for i in range(1, 6)):
-            return base
-
-
 def _run(env: dict[str, str], *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [str(ROOT / "manage_all.sh"), *args],
@@ -45,7 +38,7 @@ def _login(base_url: str, email: str, password: str) -> requests.Response:
 def test_an_admin_made_by_a_manage_command_and_runserver_serve_the_system_that_up_starts(
     tmp_path,
 ):
-    port_base = _free_port_base()
+    port_base = infra.free_port_base()
     users = f"http://127.0.0.1:{port_base + 1}"
     var_dir = tmp_path / "var"
     env_file = tmp_path / ".env"

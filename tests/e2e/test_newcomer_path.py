@@ -55,9 +55,7 @@ def error_lines(log_dir: Path) -> list[str]:
 
 
 def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
-    port_base = infra.free_port() // 10 * 10
-    while any(infra.port_open("127.0.0.1", port_base + i) for i in range(1, 5)):
-        port_base = infra.free_port() // 10 * 10
+    port_base = infra.free_port_base()
     env = {
         key: value
         for key, value in os.environ.items()

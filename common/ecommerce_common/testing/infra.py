@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import random
 import shutil
 import signal
 import socket
@@ -47,6 +48,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_port_base(span: int = 6) -> int:
+    """A multiple of 10 whose next ``span`` ports can all be bound now.
+
+    Taken below Linux's ephemeral range (32768-60999), so no outgoing connection of another
+    process can be holding one of them as its source port by the time a server binds it.
+    """
+    rng = random.SystemRandom()
+    while True:
+        base = rng.randrange(20000, 32000, 10)
+        if all(_bindable(base + i) for i in range(span)):
+            return base
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _run(command: list[str]) -> None:
