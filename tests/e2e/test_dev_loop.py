@@ -12,6 +12,7 @@ from pathlib import Path
 import requests
 
 from ecommerce_common.testing import infra
+from support.launcher import newcomer_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNT_PRODUCTS = "from products.models import Product; print('products:', Product.objects.count())"
@@ -46,20 +47,7 @@ def test_an_admin_made_by_a_manage_command_and_runserver_serve_the_system_that_u
     env_file.write_text(
         f"ECOMMERCE_PORT_BASE={port_base}\nECOMMERCE_VAR_DIR={tmp_path / 'from-dotenv'}\n"
     )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key
-        not in {
-            "DATABASE_URL",
-            "MONGODB_URI",
-            "CELERY_BROKER_URL",
-            "DJANGO_SECRET_KEY",
-            "INTERNAL_API_TOKENS",
-            "ECOMMERCE_PORT_BASE",
-            "DJANGO_DEBUG",
-        }
-    }
+    env = newcomer_environment("ECOMMERCE_PORT_BASE", "DJANGO_DEBUG")
     env.update({"ECOMMERCE_VAR_DIR": str(var_dir), "ECOMMERCE_ENV_FILE": str(env_file)})
     admin = {"email": "dev-loop-admin@example.com", "password": "Dev-loop-Passw0rd"}
 

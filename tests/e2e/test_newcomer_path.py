@@ -13,6 +13,7 @@ from pathlib import Path
 import requests
 
 from ecommerce_common.testing import infra
+from support.launcher import newcomer_environment
 from system import _alive
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,18 +57,7 @@ def error_lines(log_dir: Path) -> list[str]:
 
 def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
     port_base = infra.free_port_base()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key
-        not in {
-            "DATABASE_URL",
-            "MONGODB_URI",
-            "CELERY_BROKER_URL",
-            "DJANGO_SECRET_KEY",
-            "INTERNAL_API_TOKENS",
-        }
-    }
+    env = newcomer_environment()
     env.update(
         {
             "ECOMMERCE_VAR_DIR": str(tmp_path / "var"),
