@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shlex
 import shutil
 import signal
@@ -29,6 +30,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
@@ -48,11 +50,17 @@ GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 VHOST = "ecommerce_bench"
 # The parts an order goes through, profiled with --profile.
 ORDER_PARTS = ("order_service", "product_service", "user_service", "secantusdb", "worker")
-# nocache runs right after orders, so the two see the same amount of data (per-order costs
-# grow with the orders already placed; see FINDINGS.md).
+# orders runs first of the order scenarios, against an empty order history; history right
+# after it, against the same plus --history seeded earlier orders (the cost of an order must not
+# grow with history); nocache after them.
 SCENARIOS = (
-    "ceiling", "catalogue", "catalogue_nocache", "orders", "nocache", "latency", "worker",
+    "ceiling", "catalogue", "catalogue_nocache", "orders", "history", "nocache", "latency",
+    "worker",
 )  # fmt: skip
+# The parts counted in the machine CPU per confirmed order and per request: every process an
+# order goes through, the load tool included (the ceiling's idle gunicorn, the whole-server
+# PostgreSQL figure and the machine-wide one are shown but not summed).
+NOT_SUMMED = ("ceiling", "postgresql (whole server)", "machine (all processes)")
 CATEGORIES = ["Electronics", "Clothing", "Books", "Home & Kitchen", "Beauty", "Sports", "Other"]
 TAGS = ["new", "sale", "eco", "premium", "gift", "bestseller", "limited", "classic"]
 ADJECTIVES = ["Compact", "Deluxe", "Rugged", "Smart", "Classic", "Portable", "Organic", "Vintage"]
@@ -69,6 +77,9 @@ SYSTEM_ENV = {
     "JWT_ACCESS_TOKEN_MINUTES": "120",
     "LOGIN_FAILURE_LIMIT_PER_IP": "1000000",
 }
+# Seeding over the API hashes a password twice per buyer (Argon2): on a loaded machine one call
+# can take far longer than a request under test may.
+SEED_TIMEOUT = 180
 FINAL_STATUSES = {"confirmed", "out_of_stock", "cancelled", "expired", "payment_failed"}
 
 
@@ -161,6 +172,13 @@ class Bench:
         self.data: dict = {}
         self.results: dict = {"scenarios": {}}
         self.http = requests.Session()
+        # CPU seconds last seen per PostgreSQL backend serving a bench database (pid → seconds):
+        # a backend that exits keeps its last figure, so the sum only ever grows.
+        self._pg_backends: dict[int, float] = {}
+        self._pg_lock = threading.Lock()
+        self._pg_stop = threading.Event()
+        self.locust_cpu_seconds = 0.0
+        self._server_processes: dict[str, dict[int, float]] = {}
 
     # --- lifecycle ---
 
@@ -188,6 +206,7 @@ class Bench:
     def start(self, *, system: bool) -> None:
         shutil.rmtree(VAR, ignore_errors=True)
         (VAR / "logs").mkdir(parents=True)
+        threading.Thread(target=self.track_pg_backends, daemon=True).start()
         if system:
             self.system = System(self.settings())
             self.system.drop_postgres_databases()
@@ -217,6 +236,7 @@ class Bench:
         infra.wait_for_http(f"{self.ceiling_url}/health", timeout=60, process=self.ceiling.popen)
 
     def stop(self) -> None:
+        self._pg_stop.set()
         if self.locust is not None and self.locust.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.locust.pid, signal.SIGTERM)
@@ -362,18 +382,43 @@ class Bench:
                             times = proc.cpu_times()
                             total += times.user + times.system
             seconds[name] = total
+        seconds["postgresql (bench databases)"] = self.pg_backends_cpu()
         for label, names in (
             ("postgresql (whole server)", {"postgres"}),
-            ("rabbitmq (whole server)", {"beam.smp", "erl_child_setup", "epmd"}),
+            ("rabbitmq (whole server)", {"beam.smp", "erl_child_setup", "epmd", "inet_gethost"}),
         ):
-            total = 0.0
+            # Last seen per process, kept after it exits: a helper that ends (or a restart)
+            # must not make the sum go backwards.
+            seen = self._server_processes.setdefault(label, {})
             for proc in psutil.process_iter(["name", "cpu_times"]):
                 if proc.info["name"] in names and proc.info["cpu_times"] is not None:
-                    total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
-            seconds[label] = total
+                    seen[proc.pid] = proc.info["cpu_times"].user + proc.info["cpu_times"].system
+            seconds[label] = sum(seen.values())
         times = psutil.cpu_times()
         seconds["machine (all processes)"] = times.user + times.system + times.nice
         return seconds
+
+    def pg_backends_cpu(self) -> float:
+        """CPU seconds of the PostgreSQL backends serving the bench databases, from their own
+        accounting (the server is shared with other work; its process title names the database
+        of each backend), including backends that have exited since they were last seen."""
+        import psutil
+
+        with self._pg_lock:
+            for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+                if proc.info["name"] != "postgres" or proc.info["cpu_times"] is None:
+                    continue
+                if "ecommerce_bench_" not in " ".join(proc.info["cmdline"] or ()):
+                    continue
+                times = proc.info["cpu_times"]
+                self._pg_backends[proc.pid] = times.user + times.system
+            return sum(self._pg_backends.values())
+
+    def track_pg_backends(self) -> None:
+        """Every 0.5 s, so a short-lived backend's CPU is seen before it exits."""
+        while not self._pg_stop.wait(0.5):
+            with contextlib.suppress(Exception):
+                self.pg_backends_cpu()
 
     # --- PostgreSQL under load: what the bench databases' sessions wait for, work done ---
 
@@ -432,7 +477,9 @@ class Bench:
 
     def events_pending(self) -> int:
         """Events order_service has written to its outbox that the worker has not finished."""
-        written = self.query("orders", "SELECT count(*) FROM orders_outboxevent")[0][0]
+        written = self.query(
+            "orders", "SELECT count(*) FROM orders_outboxevent WHERE state <> 'not_routed'"
+        )[0][0]
         handled = self.query(
             "integration",
             "SELECT count(*) FROM events_processedevent WHERE outcome IN ('applied', 'ignored', "
@@ -442,8 +489,7 @@ class Bench:
 
     def wait_until_caught_up(self, timeout: float) -> float | None:
         """Seconds until the worker has handled every event published so far (its queue is
-        empty: the ignored ``order.created``/``order.confirmed`` events too, which otherwise
-        sit in front of the next scenario's events)."""
+        empty, so nothing sits in front of the next scenario's events)."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             if self.events_pending() == 0:
@@ -463,7 +509,21 @@ class Bench:
     # --- seeding over the public API ---
 
     def post(self, url: str, **kwargs) -> requests.Response:
-        return self.http.post(url, timeout=30, **kwargs)
+        """A seeding call, sent again (up to 5 times) after a reset connection or a 5xx: the
+        machine is shared, and a kept-alive connection the server just closed, or a database
+        restarted by other work, must not end the run. Callers send only what may be repeated
+        (logins; a registration with a fresh address each time)."""
+        for attempt in range(5):
+            try:
+                response = self.http.post(url, timeout=SEED_TIMEOUT, **kwargs)
+            except requests.ConnectionError:
+                if attempt == 4:
+                    raise
+            else:
+                if response.status_code < 500 or attempt == 4:
+                    return response
+            time.sleep(1 + attempt)
+        raise AssertionError("unreachable")
 
     def login(self, email: str, password: str) -> str:
         response = self.post(
@@ -474,14 +534,24 @@ class Bench:
         return response.json()["token"]
 
     def register_buyer(self, number: int) -> dict:
-        email = f"bench-buyer-{number}-{random.randrange(10**9)}@example.com"
         password = "Bench-passw0rd-!x"
-        response = requests.post(
-            f"{self.url('user_service')}/users/register",
-            json={"firstName": "Bench", "lastName": f"Buyer{number}", "email": email,
-                  "password": password},
-            timeout=30,
-        )  # fmt: skip
+        for attempt in range(5):
+            # A fresh address per attempt: a failed attempt may have registered its own.
+            email = f"bench-buyer-{number}-{random.randrange(10**9)}@example.com"
+            try:
+                response = requests.post(
+                    f"{self.url('user_service')}/users/register",
+                    json={"firstName": "Bench", "lastName": f"Buyer{number}", "email": email,
+                          "password": password},
+                    timeout=SEED_TIMEOUT,
+                )  # fmt: skip
+            except requests.ConnectionError:
+                if attempt == 4:
+                    raise
+                continue
+            if response.status_code < 500 or attempt == 4:
+                break
+            time.sleep(1 + attempt)
         if response.status_code != 201:
             raise BenchError(f"register: {response.status_code} {response.text[:300]}")
         return {"email": email, "token": self.login(email, password)}
@@ -491,7 +561,7 @@ class Bench:
             f"{self.url('product_service')}/product/",
             json=body,
             headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
+            timeout=SEED_TIMEOUT,
         )
         if response.status_code != 201:
             raise BenchError(f"create product: {response.status_code} {response.text[:300]}")
@@ -548,6 +618,88 @@ class Bench:
         }
         (VAR / "bench-data.json").write_text(json.dumps(self.data))
 
+    # --- seeding history directly in the stores ---
+
+    def seed_history(self, count: int) -> dict:
+        """``count`` earlier confirmed orders, written straight into the stores in bulk: in
+        product_service's ``stock_reservations`` (copies of a real committed reservation), in
+        order_service's PostgreSQL (order, item, three status history rows, three outbox rows,
+        the approved payment: what an order leaves behind) and in the integration event log
+        (its ``order.paid`` row). Nothing of it is in flight, so no process acts on it."""
+        started = time.monotonic()
+        # SecantusDB takes the longest: it runs beside the two PostgreSQL databases' inserts.
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            mongo = pool.submit(self._seed_history_reservations, count)
+            rows = [
+                pool.submit(self._seed_history_rows, database, statements, count)
+                for database, statements in (
+                    ("orders", HISTORY_ORDERS_SQL),
+                    ("integration", HISTORY_EVENTS_SQL),
+                )
+            ]
+            mongo_seconds = mongo.result()
+            for done in rows:
+                done.result()
+        seconds = time.monotonic() - started
+        say(
+            f"seeded {count} earlier orders in the stores in {seconds:.1f}s "
+            f"(stock_reservations {mongo_seconds:.1f}s)"
+        )
+        return {
+            "orders": count,
+            "seconds": round(seconds, 1),
+            "mongo_seconds": round(mongo_seconds, 1),
+        }
+
+    def _seed_history_reservations(self, count: int) -> float:
+        import pymongo
+
+        assert self.system is not None
+        started = time.monotonic()
+        env = self.system.environment("product_service")
+        uri = env["MONGODB_URI"]
+        database = pymongo.uri_parser.parse_uri(uri).get("database") or env.get(
+            "MONGODB_DB_NAME", "ecommerce_products"
+        )
+        products = self.data["order_products"]
+        with pymongo.MongoClient(uri) as client:
+            reservations = client[database]["stock_reservations"]
+            template = reservations.find_one({"state": "committed"})
+            if template is None:
+                raise BenchError("no committed reservation to copy: run the orders scenario first")
+            template.pop("_id")
+            base = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+            batch = []
+            for number in range(1, count + 1):
+                at = base + dt.timedelta(seconds=number)
+                item = {**template["items"][0], "productId": products[number % len(products)]}
+                batch.append({
+                    **template,
+                    "order_id": str(_history_uuid("order", number)),
+                    "items": [item],
+                    "expires_at": at + dt.timedelta(minutes=20),
+                    "created_at": at,
+                    "updated_at": at + dt.timedelta(seconds=2),
+                })  # fmt: skip
+                if len(batch) == 5000 or number == count:
+                    reservations.insert_many(batch, ordered=False)
+                    batch = []
+        return time.monotonic() - started
+
+    def _seed_history_rows(self, database: str, statements: tuple[str, ...], count: int) -> None:
+        import psycopg
+
+        url = f"{self.postgres_url}/ecommerce_bench_{database}"
+        params = {"count": count, "products": self.data["order_products"]}
+        with psycopg.connect(url) as conn:
+            conn.execute(HISTORY_SQL, params)
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("DROP TABLE history")
+        with psycopg.connect(url, autocommit=True) as conn:
+            # Fresh statistics, as a database that grew over time would have.
+            conn.execute("ANALYZE")
+
     def place_paid_order(self, buyer: dict) -> str:
         headers = {"Authorization": f"Bearer {buyer['token']}"}
         product = random.choice(self.data["order_products"])
@@ -599,7 +751,10 @@ class Bench:
         env: dict[str, str] | None = None,
         duration: int | None = None,
         profile: tuple[str, ...] = (),
+        started: Callable[[], bool] | None = None,
     ) -> dict:
+        """Run one locust scenario. With ``started``, the CPU of every part is also read the
+        moment ``started()`` first holds (the first order stored), into ``self.cpu_at_start``."""
         args = self.args
         duration = duration or args.duration
         prefix = RESULTS / name
@@ -621,6 +776,9 @@ class Bench:
         ]  # fmt: skip
         say(f"{name}: locust {user_class}, {args.users} users, {duration}s against {host}")
         load_before = load_average()
+        # locust's own CPU over its whole life, from the kernel's accounting of reaped children
+        # (psutil cannot read a process that has exited).
+        reaped_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with open(RESULTS / f"{name}.locust.log", "w") as log:
             self.locust = subprocess.Popen(
                 command,
@@ -630,9 +788,14 @@ class Bench:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+            launched = time.monotonic()
+            if started is not None:
+                while not started() and time.monotonic() - launched < duration:
+                    time.sleep(0.05)
+                self.cpu_at_start = (self.cpu_snapshot(), time.monotonic())
             # CPU used by each part during the measured window (locust's start-up excluded).
             settle = min(3.0, duration / 4)
-            time.sleep(settle)
+            time.sleep(max(0.0, settle - (time.monotonic() - launched)))
             logs_before = self.log_counts()
             pg_before = self.pg_stats()
             waits: Counter = Counter()
@@ -650,6 +813,10 @@ class Bench:
             if sampler.is_alive():
                 sampler.join(timeout=5)
             code = self.locust.wait(timeout=duration + 120)
+        reaped_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.locust_cpu_seconds = (reaped_after.ru_utime - reaped_before.ru_utime) + (
+            reaped_after.ru_stime - reaped_before.ru_stime
+        )
         self.locust = None
         profiles = self.finish_profiles(recorders)
         if code != 0:
@@ -747,8 +914,21 @@ class Bench:
 
     def _orders(self, name: str, env: dict[str, str] | None = None, *, drain: bool = True) -> dict:
         self.warm_up("orders")
+        # Nothing left over from before: the CPU from the first order to the drained backlog is
+        # then this scenario's alone, and the orders confirmed meanwhile are its orders.
+        self.wait_until_caught_up(timeout=self.args.drain_timeout)
+        orders_before = self.query("orders", "SELECT count(*) FROM orders_order")[0][0]
+        confirmed_before = self.status_counts().get("confirmed", 0)
+        self.cpu_at_start = None
         stats = self.run_locust(
-            name, "OrderUser", self.url("order_service"), env=env, profile=ORDER_PARTS
+            name,
+            "OrderUser",
+            self.url("order_service"),
+            env=env,
+            profile=ORDER_PARTS,
+            started=lambda: (
+                self.query("orders", "SELECT count(*) FROM orders_order")[0][0] > orders_before
+            ),
         )
         pay = stats["by_name"].get("POST /orders/{id}/pay", {"requests": 0, "failures": 0})
         paid = pay["requests"] - pay["failures"]
@@ -762,10 +942,12 @@ class Bench:
             )
             # What the whole system sustains: orders placed *and confirmed* per second, counting
             # the time the worker needed after the run to confirm the backlog. Placement alone
-            # can outrun confirmation for 30 s by leaving the worker's share of the work for
+            # can outrun confirmation for a while by leaving the worker's share of the work for
             # later; it is not a rate the system holds.
             if confirmed is not None and stats["elapsed"]:
                 stats["sustained_orders_per_second"] = paid / (stats["elapsed"] + confirmed)
+            if self.cpu_at_start is not None:
+                stats["per_confirmed_order"] = self.cpu_per_confirmed_order(confirmed_before)
             say(
                 f"{name}: after the run the worker confirmed the backlog of paid orders in "
                 f"{_seconds(confirmed)} and had handled every event in "
@@ -773,8 +955,40 @@ class Bench:
             )
         return stats
 
+    def cpu_per_confirmed_order(self, confirmed_before: int) -> dict:
+        """CPU milliseconds per order confirmed from the first order stored to the drained
+        backlog, per part and summed over every part (NOT_SUMMED aside)."""
+        cpu_before, clock_before = self.cpu_at_start
+        cpu_after, clock_after = self.cpu_snapshot(), time.monotonic()
+        confirmed = self.status_counts().get("confirmed", 0) - confirmed_before
+        if confirmed <= 0:
+            return {"confirmed": 0}
+        # locust has exited: its CPU since the first order is its whole life's minus what it
+        # had used by then (its start-up).
+        cpu_after["locust"] = self.locust_cpu_seconds
+        parts = {
+            part: round((cpu_after[part] - cpu_before.get(part, 0.0)) * 1000 / confirmed, 2)
+            for part in cpu_after
+        }
+        total = sum(value for part, value in parts.items() if part not in NOT_SUMMED)
+        say(f"{confirmed} orders confirmed at {total:.1f} ms of CPU each (every part summed)")
+        return {
+            "confirmed": confirmed,
+            "seconds": round(clock_after - clock_before, 2),
+            "ms_by_part": parts,
+            "ms_total": round(total, 2),
+        }
+
     def scenario_orders(self) -> None:
         self.results["scenarios"]["orders"] = self._orders("orders")
+
+    def scenario_history(self) -> None:
+        """The orders scenario again after seeding ``--history`` earlier orders directly in the
+        stores: the CPU per confirmed order must stay within 15 % of the empty-history one."""
+        seeded = self.seed_history(self.args.history)
+        stats = self._orders("history")
+        stats["history_seeded"] = seeded
+        self.results["scenarios"]["history"] = stats
 
     def scenario_latency(self) -> None:
         orders = self.results["scenarios"].get("orders")
@@ -1027,8 +1241,9 @@ class Bench:
 
     def run(self) -> None:
         scenarios = self.args.only or list(SCENARIOS)
-        if "latency" in scenarios and "orders" not in scenarios:
-            scenarios.insert(scenarios.index("latency"), "orders")
+        for needs_orders in ("history", "latency"):
+            if needs_orders in scenarios and "orders" not in scenarios:
+                scenarios.insert(scenarios.index(needs_orders), "orders")
         self.results["started"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.results["load_at_start"] = load_average()
         self.results["machine"] = machine_description(self.postgres_url)
@@ -1050,6 +1265,81 @@ class Bench:
 
     def save_raw(self) -> None:
         RESULTS.joinpath("results.json").write_text(json.dumps(self.results, indent=2, default=str))
+
+
+# --- the seeded history (scenario ``history``) ----------------------------------------------
+
+
+def _history_uuid(kind: str, number: int):
+    """The id HISTORY_SQL gives row ``number`` of ``kind`` (md5 of the same text)."""
+    import hashlib
+    import uuid
+
+    return uuid.UUID(hashlib.md5(f"bench-history-{kind}-{number}".encode()).hexdigest())
+
+
+# One row per seeded order, with the ids and times its rows share (both databases).
+HISTORY_SQL = """
+CREATE TEMP TABLE history AS
+SELECT g AS n,
+       md5('bench-history-order-' || g)::uuid AS order_id,
+       md5('bench-history-created-' || g)::uuid AS created_event,
+       md5('bench-history-paid-' || g)::uuid AS paid_event,
+       md5('bench-history-confirmed-' || g)::uuid AS confirmed_event,
+       md5('bench-history-payment-' || g)::uuid AS payment_id,
+       now() - interval '30 days' + g * interval '1 second' AS at,
+       'history-user-' || (g %% 500) AS user_id,
+       (%(products)s::text[])[1 + g %% cardinality(%(products)s::text[])] AS product_id
+FROM generate_series(1, %(count)s) AS g
+"""
+# Each order's three status changes: created (not routed), paid (sent), confirmed (not routed).
+_STEPS = """
+CROSS JOIN LATERAL (VALUES
+  (h.created_event, 'order.created', 'payment_pending', NULL, 'order created', 'not_routed',
+   interval '0 seconds', NULL),
+  (h.paid_event, 'order.paid', 'paid', 'payment_pending', 'payment approved', 'sent',
+   interval '1 second', NULL),
+  (h.confirmed_event, 'order.confirmed', 'confirmed', 'paid',
+   'stock committed for the paid order', 'not_routed', interval '2 seconds', h.paid_event::text)
+) AS e(event_id, event_type, status, previous, reason, state, after, cause)
+"""
+_ENVELOPE = """
+jsonb_build_object(
+  'eventId', e.event_id::text, 'type', e.event_type, 'orderId', h.order_id::text,
+  'occurredAt', to_char((h.at + e.after) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'),
+  'version', 1,
+  'data', jsonb_build_object(
+    'userId', h.user_id, 'status', e.status, 'previousStatus', e.previous, 'reason', e.reason,
+    'totalAmount', 10.0, 'currency', 'USD',
+    'items', jsonb_build_array(jsonb_build_object(
+      'productId', h.product_id, 'title', 'Bench stock item', 'unitPrice', 10.0, 'quantity', 1))))
+"""
+HISTORY_ORDERS_SQL = (
+    "INSERT INTO orders_order (id, user_id, status, total_amount, currency, payment_deadline, "
+    "created_at, updated_at) SELECT order_id, user_id, 'confirmed', 10.00, 'USD', "
+    "at + interval '15 minutes', at, at + interval '2 seconds' FROM history",
+    "INSERT INTO orders_orderitem (order_id, product_id, title, unit_price, quantity) "
+    "SELECT order_id, product_id, 'Bench stock item', 10.00, 1 FROM history",
+    "INSERT INTO orders_outboxevent (id, order_id, event_type, envelope, state, claimed_at, "
+    "attempts, last_error, created_at, sent_at) SELECT e.event_id, h.order_id, e.event_type, "
+    f"{_ENVELOPE}, e.state, CASE WHEN e.state = 'sent' THEN h.at + e.after END, "
+    "CASE WHEN e.state = 'sent' THEN 1 ELSE 0 END, '', h.at + e.after, "
+    f"CASE WHEN e.state = 'sent' THEN h.at + e.after END FROM history h {_STEPS}",
+    "INSERT INTO orders_statushistory (order_id, from_status, to_status, reason, event_id, "
+    "published_event_id, created_at) SELECT h.order_id, coalesce(e.previous, ''), e.status, "
+    f"e.reason, e.cause, e.event_id, h.at + e.after FROM history h {_STEPS}",
+    "INSERT INTO payments_payment (id, order_id, status, amount, currency, provider, charge_id, "
+    "refund_id, decline_reason, last_error, attempts, created_at, updated_at) SELECT payment_id, "
+    "order_id, 'approved', 10.00, 'USD', 'simulated', 'ch_' || md5(n::text), '', '', '', 1, "
+    "at + interval '1 second', at + interval '1 second' FROM history",
+)
+HISTORY_EVENTS_SQL = (
+    "INSERT INTO events_processedevent (event_id, event_type, order_id, outcome, result, "
+    "attempts, duplicate_deliveries, replays, last_error, envelope, received_at, updated_at, "
+    "completed_at) SELECT e.event_id::text, e.event_type, h.order_id::text, 'applied', "
+    f"'confirmed', 1, 0, 0, '', {_ENVELOPE}, h.at + e.after, h.at + e.after + interval '50 ms', "
+    f"h.at + e.after + interval '50 ms' FROM history h {_STEPS} WHERE e.event_type = 'order.paid'",
+)
 
 
 # --- parsing and arithmetic ---------------------------------------------------------------
@@ -1113,7 +1403,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="./manage_all.sh bench", description=__doc__)
     parser.add_argument("--users", type=int, default=32, help="locust users (default 32)")
     parser.add_argument("--spawn-rate", type=float, help="users started per second (default: all)")
-    parser.add_argument("--duration", type=int, default=30, help="seconds per scenario (30)")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per scenario (20)")
     parser.add_argument(
         "--web-concurrency", type=int, default=2, help="gunicorn workers per service (2)"
     )
@@ -1126,6 +1416,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--buyers", type=int, default=64, help="pre-registered buyers (64)")
     parser.add_argument(
         "--worker-orders", type=int, default=200, help="paid orders queued per worker run (200)"
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=50_000,
+        help="earlier orders seeded in the stores for the history scenario (50000)",
     )
     parser.add_argument("--drain-timeout", type=float, default=300, help="seconds (300)")
     parser.add_argument("--log-level", default="INFO", help="the services' LOG_LEVEL (INFO)")
@@ -1156,6 +1452,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.duration, args.users = min(args.duration, 5), min(args.users, 8)
         args.products, args.buyers, args.worker_orders = 20, 10, min(args.worker_orders, 40)
+        args.history = min(args.history, 2000)
     for scenario in args.only or []:
         if scenario not in SCENARIOS:
             parser.error(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")

@@ -6,11 +6,18 @@ idempotent methods, or a call the caller marks ``idempotent=True`` because
 the server deduplicates it (the stock endpoints are idempotent per order id).
 Transport failures and 5xx answers raise ``ServiceCallError``; 4xx answers
 are returned for the caller to interpret.
+
+The environment's proxy and CA bundle settings (``HTTP_PROXY``, ``NO_PROXY``,
+``REQUESTS_CA_BUNDLE``, ...) are read once, when the client is made: requests
+would otherwise walk the whole environment on every call (a fifth of the
+worker's CPU per event in the profile, bench/FINDINGS.md). No ``.netrc`` is read:
+internal calls authenticate with the internal token.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import requests
@@ -51,6 +58,8 @@ def _session(retries: int, methods: frozenset[str]) -> requests.Session:
         )
     )
     session = requests.Session()
+    # The environment is read once per client (ServiceClient), not on every call.
+    session.trust_env = False
     adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -75,6 +84,10 @@ class ServiceClient:
         self._safe = _session(retries, SAFE_METHODS)
         self._unsafe = _session(0, frozenset())
         self._idempotent = _session(retries, SAFE_METHODS | {"POST", "PATCH"})
+        self._proxies = requests.utils.get_environ_proxies(self.base_url)
+        self._verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
 
     def request(
         self,
@@ -100,7 +113,13 @@ class ServiceClient:
         url = f"{self.base_url}{path}"
         try:
             response = session.request(
-                method, url, json=json, headers=all_headers, timeout=self.timeout
+                method,
+                url,
+                json=json,
+                headers=all_headers,
+                timeout=self.timeout,
+                proxies=self._proxies,
+                verify=self._verify,
             )
         except requests.RequestException as exc:
             logger.warning("service call failed", extra={"url": url, "error": str(exc)})

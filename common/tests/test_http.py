@@ -3,6 +3,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from ecommerce_common.http import ServiceCallError, ServiceClient
 from ecommerce_common.request_id import clear_request_id, set_request_id
@@ -73,3 +74,36 @@ def test_post_marked_idempotent_is_retried(flaky_server):
 def test_unreachable_service_raises_service_call_error():
     with pytest.raises(ServiceCallError):
         ServiceClient("http://127.0.0.1:9", retries=0, connect_timeout=0.5).get("/x")
+
+
+def test_the_environment_is_read_when_the_client_is_made_not_on_every_call(
+    flaky_server, monkeypatch
+):
+    url, state = flaky_server
+    state["failures"] = 0
+    client = ServiceClient(url)
+    reads = []
+    real = requests.utils.get_environ_proxies
+    monkeypatch.setattr(
+        requests.sessions, "get_environ_proxies", lambda *a, **k: reads.append(a) or real(*a, **k)
+    )
+    monkeypatch.setattr(
+        requests.utils, "get_environ_proxies", lambda *a, **k: reads.append(a) or real(*a, **k)
+    )
+
+    for _ in range(3):
+        assert client.get("/x").status_code == 200
+
+    assert reads == []
+
+
+def test_a_proxy_set_in_the_environment_is_still_used(flaky_server, monkeypatch):
+    url, state = flaky_server
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+
+    with pytest.raises(ServiceCallError):
+        ServiceClient(url, retries=0, connect_timeout=0.5).get("/x")
+
+    assert state["calls"] == []

@@ -57,19 +57,21 @@ def order_event_process(*, event: OrderEvent, final_attempt: bool) -> Processing
     if not acts_on(event.event_type):
         return _ignored_event_record(event=event)
     with transaction.atomic():
-        record, _ = ProcessedEvent.objects.select_for_update().get_or_create(
+        record, created = ProcessedEvent.objects.select_for_update().get_or_create(
             event_id=event.event_id,
             defaults={
                 "event_type": event.event_type,
                 "order_id": event.order_id,
                 "outcome": Outcome.RECEIVED,
                 "envelope": event.envelope,
+                "attempts": 1,
             },
         )
         if record.outcome in FINAL_OUTCOMES:
             return _duplicate(record)
-        record.attempts += 1
-        record.save(update_fields=["attempts", "updated_at"])
+        if not created:
+            record.attempts += 1
+            record.save(update_fields=["attempts", "updated_at"])
 
     with transaction.atomic():
         record = ProcessedEvent.objects.select_for_update().get(pk=record.pk)
@@ -96,7 +98,7 @@ def order_event_process(*, event: OrderEvent, final_attempt: bool) -> Processing
         record.result = result
         record.last_error = error[:_MAX_ERROR_LENGTH]
         record.completed_at = timezone.now() if outcome != Outcome.FAILED else None
-        record.save()
+        record.save(update_fields=["outcome", "result", "last_error", "completed_at", "updated_at"])
         return ProcessingReport(
             outcome=outcome, result=result, error=error, attempts=record.attempts
         )

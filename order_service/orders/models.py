@@ -125,6 +125,8 @@ class OutboxEvent(models.Model):
         # wrote them); the sweep takes over a claim older than OUTBOX_CLAIM_LEASE_SECONDS.
         PUBLISHING = "publishing", "publishing"
         SENT = "sent", "sent"
+        # An event no consumer acts on (not in WORKER_EVENT_TYPES): kept, never published.
+        NOT_ROUTED = "not_routed", "not routed"
 
     id = models.UUIDField(primary_key=True, editable=False)  # the envelope's eventId
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="outbox_events")

@@ -20,6 +20,11 @@ sweep publishes the event again after the lease, a duplicate after a crash, whic
 drops by ``eventId``. The transaction that creates the row still commits synchronously, so no
 event is ever lost.
 
+Only the events the worker acts on (``WORKER_EVENT_TYPES``) are published. The others
+(``order.created``, ``order.confirmed``, ``order.out_of_stock``) are written ``not_routed``:
+kept in the outbox for audit and a later subscriber, never claimed, published or swept, so they
+cost one INSERT in the transaction that makes them and nothing after (ARCHITECTURE §6).
+
 When the publish fails (broker down), the row goes back to ``pending`` with the error. A row
 still ``publishing`` ``OUTBOX_CLAIM_LEASE_SECONDS`` after its claim belongs to a request that
 died between commit and publish (or could not write the mark). The lease is far longer than a
@@ -45,7 +50,13 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ecommerce_common.events import EXCHANGE, ORDER_EVENT_TASK, QUEUE, make_envelope
+from ecommerce_common.events import (
+    EXCHANGE,
+    ORDER_EVENT_TASK,
+    QUEUE,
+    WORKER_EVENT_TYPES,
+    make_envelope,
+)
 from orders.models import Order, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -67,15 +78,17 @@ NO_FLUSH_WAIT = {
 
 def outbox_event_add(*, order: Order, event_type: str, data: dict[str, Any]) -> OutboxEvent:
     envelope = make_envelope(event_type=event_type, order_id=str(order.id), data=data)
+    routed = event_type in WORKER_EVENT_TYPES
     event = OutboxEvent.objects.create(
         id=UUID(envelope["eventId"]),
         order=order,
         event_type=event_type,
         envelope=envelope,
-        state=State.PUBLISHING,
-        claimed_at=timezone.now(),
+        state=State.PUBLISHING if routed else State.NOT_ROUTED,
+        claimed_at=timezone.now() if routed else None,
     )
-    transaction.on_commit(lambda: outbox_publish_after_commit(event=event))
+    if routed:
+        transaction.on_commit(lambda: outbox_publish_after_commit(event=event))
     return event
 
 

@@ -40,13 +40,17 @@ class Product(models.Model):
     class Meta:
         db_table = "products"
         ordering = ["-created_at"]
+        # The catalogue's filters each ride one index; each ordering (with the id that breaks
+        # ties) is one compound index, so an unfiltered page is an index walk, not a scan and
+        # a sort (products.queries; proven by tests/test_indexes.py).
         indexes = [
             models.Index(fields=["category"], name="product_category_idx"),
             models.Index(fields=["seller"], name="product_seller_idx"),
-            models.Index(fields=["price"], name="product_price_idx"),
             models.Index(fields=["tags"], name="product_tags_idx"),
-            models.Index(fields=["-created_at"], name="product_created_idx"),
-            models.Index(fields=["title"], name="product_title_idx"),
+            models.Index(fields=["-created_at", "-id"], name="product_created_id_idx"),
+            models.Index(fields=["price", "id"], name="product_price_id_idx"),
+            models.Index(fields=["title", "id"], name="product_title_id_idx"),
+            models.Index(fields=["review_count", "id"], name="product_reviews_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -96,7 +100,14 @@ class Reservation(models.Model):
     class Meta:
         db_table = "stock_reservations"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "expires_at"], name="reservation_expiry_idx")]
+        indexes = [
+            # Lookups by order id. The unique constraint's index cannot serve them: the backend
+            # makes it partial (``{order_id: {$type: "string"}}``), and neither MongoDB nor
+            # SecantusDB uses a partial index for a query that does not repeat its predicate.
+            models.Index(fields=["order_id", "state"], name="reservation_order_state_idx"),
+            models.Index(fields=["state", "expires_at"], name="reservation_expiry_idx"),
+            models.Index(fields=["state", "created_at"], name="reservation_pending_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} ({self.state})"

@@ -1,74 +1,40 @@
-"""Reads: the catalogue list and its filters, the old filtered list, reviews, reservations."""
+"""Reads: the catalogue list and its filters, the old filtered list, reviews, reservations.
+
+Each read sends one shape of ``products.queries`` through pymongo (``documents.Found``), so it
+is answered from an index on MongoDB and SecantusDB alike; see that module.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from decimal import Decimal
-
 from bson import ObjectId
-from django.db.models import Q, QuerySet
 
+from products import queries
+from products.documents import Found, collection, model_from_document
 from products.ids import parse_object_id
-from products.models import Product, Reservation, Review
+from products.models import Product, Reservation
+from products.queries import ORDERINGS, ProductFilters
 
-# API ordering names → model fields; the id breaks ties so pages never overlap.
-ORDERINGS: dict[str, str] = {
-    "createdAt": "created_at",
-    "price": "price",
-    "title": "title",
-    "reviewCount": "review_count",
-}
-
-
-@dataclass(frozen=True)
-class ProductFilters:
-    category: str | None = None
-    seller: str | None = None
-    tags: list[str] = field(default_factory=list)
-    min_price: Decimal | None = None
-    max_price: Decimal | None = None
-    search: str | None = None
-    ordering: str = "-createdAt"
+__all__ = [
+    "ORDERINGS",
+    "ProductFilters",
+    "product_get",
+    "product_list",
+    "product_list_legacy",
+    "reservation_get",
+    "review_list",
+]
 
 
-def product_list(*, filters: ProductFilters) -> QuerySet[Product]:
+def product_list(*, filters: ProductFilters) -> Found:
     """Products matching every given filter; ``search`` is a case-insensitive literal match."""
-    queryset = Product.objects.all()
-    if filters.category:
-        queryset = queryset.filter(category=filters.category)
-    if filters.seller:
-        queryset = queryset.filter(seller=filters.seller)
-    if filters.tags:
-        queryset = queryset.filter(tags__overlap=filters.tags)
-    if filters.min_price is not None:
-        queryset = queryset.filter(price__gte=filters.min_price)
-    if filters.max_price is not None:
-        queryset = queryset.filter(price__lte=filters.max_price)
-    if filters.search:
-        # The user's text is matched literally (escaped), never run as a pattern.
-        pattern = re.escape(filters.search)
-        queryset = queryset.filter(
-            Q(title__iregex=pattern) | Q(description__iregex=pattern) | Q(tags__iregex=pattern)
-        )
-    descending = filters.ordering.startswith("-")
-    field_name = ORDERINGS[filters.ordering.lstrip("-")]
-    prefix = "-" if descending else ""
-    return queryset.order_by(f"{prefix}{field_name}", f"{prefix}id")
+    return Found(queries.catalogue(filters=filters))
 
 
 def product_list_legacy(
     *, category: str | None = None, title: str | None = None, product_id: ObjectId | None = None
-) -> QuerySet[Product]:
+) -> Found:
     """The old ``/product/list`` call: exact matches on plain, validated values only."""
-    queryset = Product.objects.all()
-    if category is not None:
-        queryset = queryset.filter(category=category)
-    if title is not None:
-        queryset = queryset.filter(title=title)
-    if product_id is not None:
-        queryset = queryset.filter(pk=product_id)
-    return queryset.order_by("-created_at", "-id")
+    return Found(queries.catalogue_legacy(category=category, title=title, product_id=product_id))
 
 
 def product_get(*, product_id: str) -> Product | None:
@@ -76,12 +42,17 @@ def product_get(*, product_id: str) -> Product | None:
     object_id = parse_object_id(product_id)
     if object_id is None:
         return None
-    return Product.objects.filter(pk=object_id).first()
+    query = queries.product_by_id(product_id=object_id)
+    document = collection(Product).find_one(query.filter)
+    return None if document is None else model_from_document(Product, document)
 
 
-def review_list(*, product: Product) -> QuerySet[Review]:
-    return Review.objects.filter(product=product).order_by("-created_at", "-id")
+def review_list(*, product: Product) -> Found:
+    return Found(queries.reviews_of_product(product_id=product.pk))
 
 
 def reservation_get(*, order_id: str) -> Reservation | None:
-    return Reservation.objects.filter(order_id=order_id).first()
+    document = collection(Reservation).find_one(
+        queries.reservation_of_order(order_id=order_id).filter
+    )
+    return None if document is None else model_from_document(Reservation, document)

@@ -46,12 +46,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
-from django.db import IntegrityError, connections
-from django.db.models import Field, Model
+from django.db import IntegrityError
 from django.utils import timezone
-from pymongo.collection import Collection
 
+from products import queries
 from products.constants import INACTIVE_STATES, ReservationState
+from products.documents import collection as _collection
+from products.documents import from_store as _from_store
+from products.documents import model_from_document
 from products.errors import (
     InsufficientStock,
     OrderIdReused,
@@ -76,19 +78,6 @@ class StockLine:
     quantity: int
 
 
-def _collection(model: type[Model]) -> Collection:
-    return connections[model.objects.db].get_collection(model._meta.db_table)
-
-
-def _from_store(field: Field, value: Any) -> Any:
-    """A raw value of ``field`` from the store, converted exactly as the ORM converts it."""
-    connection = connections[field.model.objects.db]
-    column = field.cached_col
-    for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-        value = convert(value, column, connection)
-    return value
-
-
 # --- per-product steps: one conditional update each ------------------------------------------
 
 
@@ -101,7 +90,9 @@ def _hold(product_id: ObjectId, order_id: str, quantity: int) -> dict[str, Any] 
     ``_move_state_of``.
     """
     held = _collection(Product).update_one(
-        {"_id": product_id, "quantity": {"$gte": quantity}, "holds.orderId": {"$ne": order_id}},
+        queries.product_available(
+            product_id=product_id, order_id=order_id, quantity=quantity
+        ).filter,
         {
             "$inc": {"quantity": -quantity, "reserved": quantity},
             "$push": {"holds": {"orderId": order_id, "quantity": quantity}},
@@ -109,13 +100,14 @@ def _hold(product_id: ObjectId, order_id: str, quantity: int) -> dict[str, Any] 
     )
     if held.modified_count != 1:
         return None
-    return _collection(Product).find_one({"_id": product_id}, {"title": 1, "price": 1})
+    read = queries.product_by_id(product_id=product_id, projection={"title": 1, "price": 1})
+    return _collection(Product).find_one(read.filter, read.projection)
 
 
 def _unhold(product_id: ObjectId, order_id: str, quantity: int) -> bool:
     """Return the order's reserved stock to available (no-op when it holds none)."""
     result = _collection(Product).update_one(
-        {"_id": product_id, "holds.orderId": order_id},
+        queries.product_held_for(product_id=product_id, order_id=order_id).filter,
         {
             "$inc": {"quantity": quantity, "reserved": -quantity},
             "$pull": {"holds": {"orderId": order_id}},
@@ -127,7 +119,7 @@ def _unhold(product_id: ObjectId, order_id: str, quantity: int) -> bool:
 def _hold_to_sale(product_id: ObjectId, order_id: str, quantity: int) -> bool:
     """Turn the order's reserved stock into sold stock (no-op when it holds none)."""
     result = _collection(Product).update_one(
-        {"_id": product_id, "holds.orderId": order_id},
+        queries.product_held_for(product_id=product_id, order_id=order_id).filter,
         {
             "$inc": {"reserved": -quantity, "sold": quantity},
             "$pull": {"holds": {"orderId": order_id}},
@@ -143,7 +135,7 @@ def _sale_to_available(product_id: ObjectId, quantity: int) -> bool:
     it, once per product of that reservation.
     """
     result = _collection(Product).update_one(
-        {"_id": product_id, "sold": {"$gte": quantity}},
+        queries.product_sold_at_least(product_id=product_id, quantity=quantity).filter,
         {"$inc": {"quantity": quantity, "sold": -quantity}},
     )
     return result.modified_count == 1
@@ -189,7 +181,9 @@ def _take_stock(reservation: Reservation, lines: list[StockLine]) -> list[dict[s
         if product is None:
             _unhold_all(reservation.order_id, lines[:taken])
             _collection(Reservation).delete_one(
-                {"_id": reservation.pk, "state": ReservationState.PENDING}
+                queries.reservation_by_id(
+                    reservation_id=reservation.pk, states=(ReservationState.PENDING,)
+                ).filter
             )
             raise _refusal(reservation.order_id, short=line, lines=lines)
         items.append(
@@ -210,11 +204,10 @@ def _refusal(
 
     Its hold cannot tell the two apart, so this reads the order's products (only on this path).
     """
+    read = queries.products_by_ids(product_ids=[line.product_id for line in lines])
     available = {
         document["_id"]: int(document["quantity"])
-        for document in _collection(Product).find(
-            {"_id": {"$in": [line.product_id for line in lines]}}, {"quantity": 1}
-        )
+        for document in _collection(Product).find(read.filter, read.projection)
     }
     missing = {
         str(line.product_id): "No such product."
@@ -239,14 +232,11 @@ def _refusal(
 # --- reservation records ----------------------------------------------------------------------
 
 
-def _reservation_from(document: dict[str, Any]) -> Reservation:
-    """The ``Reservation`` for a raw document (as pymongo returns it)."""
-    fields = Reservation._meta.concrete_fields
-    return Reservation.from_db(
-        Reservation.objects.db,
-        [field.attname for field in fields],
-        [_from_store(field, document.get(field.column)) for field in fields],
+def _reservation_of(order_id: str) -> Reservation | None:
+    document = _collection(Reservation).find_one(
+        queries.reservation_of_order(order_id=order_id).filter
     )
+    return None if document is None else model_from_document(Reservation, document)
 
 
 def _lines_of(reservation: Reservation) -> list[StockLine]:
@@ -305,7 +295,8 @@ def _move_state(
     if items is not None:
         changes["items"] = items
     moved = _collection(Reservation).update_one(
-        {"_id": reservation.pk, "state": {"$in": list(from_states)}}, {"$set": changes}
+        queries.reservation_by_id(reservation_id=reservation.pk, states=from_states).filter,
+        {"$set": changes},
     )
     if moved.modified_count:
         for name, value in changes.items():
@@ -329,15 +320,14 @@ def _move_state_of(
     """
     now = timezone.now()
     moved = _collection(Reservation).update_one(
-        {"order_id": order_id, "state": {"$in": list(from_states)}},
+        queries.reservation_of_order(order_id=order_id, states=from_states).filter,
         {"$set": {"state": to_state, "updated_at": now}},
     )
     if moved.modified_count != 1:
         return None
-    document = _collection(Reservation).find_one({"order_id": order_id})
-    if document is None:
+    reservation = _reservation_of(order_id)
+    if reservation is None:
         return None
-    reservation = _reservation_from(document)
     reservation.state, reservation.updated_at = to_state, now
     return reservation
 
@@ -346,7 +336,7 @@ def _settled(order_id: str) -> Reservation:
     """The order's reservation once it is no longer pending (waits briefly for an in-flight one)."""
     deadline = time.monotonic() + IN_PROGRESS_WAIT_SECONDS
     while True:
-        reservation = Reservation.objects.filter(order_id=order_id).first()
+        reservation = _reservation_of(order_id)
         if reservation is None:
             raise ReservationNotFound()
         if reservation.state != ReservationState.PENDING:
@@ -465,7 +455,7 @@ def reservation_release(*, order_id: str) -> Reservation:
                 extra={"order_id": order_id, "was_committed": give_back is _return_committed},
             )
             return reservation
-    reservation = Reservation.objects.filter(order_id=order_id).first()
+    reservation = _reservation_of(order_id)
     if reservation is None:
         raise ReservationNotFound()
     if reservation.state in INACTIVE_STATES:
@@ -481,15 +471,14 @@ def reservations_expire(*, now: datetime | None = None, limit: int = 1000) -> in
     holds. At most ``limit`` per call (oldest first); the periodic job picks up the rest.
     """
     now = now or timezone.now()
-    due = list(
-        Reservation.objects.filter(state=ReservationState.RESERVED, expires_at__lte=now).order_by(
-            "expires_at"
-        )[:limit]
-    ) + list(
-        Reservation.objects.filter(
-            state=ReservationState.PENDING, created_at__lte=now - PENDING_GRACE
-        ).order_by("created_at")[:limit]
-    )
+    due = [
+        model_from_document(Reservation, document)
+        for sweep in (
+            queries.reservations_past_lifetime(now=now),
+            queries.reservations_interrupted(created_before=now - PENDING_GRACE),
+        )
+        for document in _collection(Reservation).find(sweep.filter, sort=sweep.sort, limit=limit)
+    ]
     expired = 0
     for reservation in due:
         if not _move_state(

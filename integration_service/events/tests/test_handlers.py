@@ -5,6 +5,7 @@ import pytest
 from ecommerce_common import events as event_types
 from events.envelopes import envelope_parse
 from events.handlers import (
+    HANDLERS,
     HandlingResult,
     PermanentError,
     TransientError,
@@ -230,6 +231,12 @@ def test_an_event_the_worker_does_not_act_on_is_ignored(product_service, order_s
     assert result.outcome == Outcome.IGNORED
     assert product_service.calls == []
     assert order_service.calls == []
+
+
+def test_the_worker_acts_on_exactly_the_event_types_order_service_routes_to_it():
+    # order_service publishes only WORKER_EVENT_TYPES; a handler for any other type would never
+    # run, and a routed type without a handler would cost a publish for nothing.
+    assert set(HANDLERS) == event_types.WORKER_EVENT_TYPES
 
 
 def test_order_paid_releases_committed_stock_when_the_conflict_does_not_say_the_status(

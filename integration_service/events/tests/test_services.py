@@ -37,6 +37,30 @@ def test_order_event_process_applies_and_records_the_event(paid_order):
     assert record.completed_at is not None
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_first_delivery_costs_the_event_log_two_short_transactions(
+    paid_order, django_assert_num_queries
+):
+    # BEGIN, lock (none yet), SAVEPOINT, INSERT (attempt 1), RELEASE, COMMIT; BEGIN, lock,
+    # UPDATE outcome, COMMIT. No separate UPDATE to count the first attempt.
+    with django_assert_num_queries(10):
+        report = order_event_process(event=paid_order, final_attempt=False)
+
+    assert (report.outcome, report.attempts) == (Outcome.APPLIED, 1)
+
+
+def test_a_redelivery_of_an_unfinished_event_counts_its_attempt(paid_order):
+    ProcessedEventFactory(
+        event_id=paid_order.event_id, envelope=paid_order.envelope, outcome=Outcome.FAILED,
+        attempts=1,
+    )  # fmt: skip
+
+    report = order_event_process(event=paid_order, final_attempt=False)
+
+    assert (report.outcome, report.attempts) == (Outcome.APPLIED, 2)
+    assert ProcessedEvent.objects.get(event_id=paid_order.event_id).attempts == 2
+
+
 def test_order_event_process_skips_an_event_already_applied(paid_order, product_service):
     order_event_process(event=paid_order, final_attempt=False)
 

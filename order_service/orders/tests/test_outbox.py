@@ -47,7 +47,7 @@ def envelope_of(message) -> dict:
 def test_a_status_change_is_published_right_after_commit_and_marked_sent(integration_queue):
     order = OrderFactory(status=OrderStatus.PAID)
 
-    services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED, event_id="e-1")
+    services.order_transition(order_id=order.id, to_status=OrderStatus.CANCELLED, event_id="e-1")
 
     event = OutboxEvent.objects.get(order=order)
     assert event.state == "sent"
@@ -60,15 +60,15 @@ def test_a_status_change_is_published_right_after_commit_and_marked_sent(integra
     envelope = envelope_of(message)
     assert envelope == event.envelope
     assert envelope["eventId"] == str(event.id)
-    assert envelope["type"] == "order.confirmed"
+    assert envelope["type"] == "order.cancelled"
     assert envelope["orderId"] == str(order.id)
     assert envelope["version"] == 1
-    assert envelope["data"]["status"] == "confirmed"
+    assert envelope["data"]["status"] == "cancelled"
     assert envelope["data"]["previousStatus"] == "paid"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_order_created_over_http_publishes_order_created(
+def test_an_order_created_over_http_keeps_order_created_in_the_outbox_and_publishes_nothing(
     customer_client, product_server, integration_queue
 ):
     product_server.add_product(PRODUCT, price="5.00", quantity=3)
@@ -78,12 +78,29 @@ def test_an_order_created_over_http_publishes_order_created(
     )
 
     assert response.status_code == 201
-    [message] = consume_all(integration_queue)
-    envelope = envelope_of(message)
-    assert (envelope["type"], envelope["orderId"]) == ("order.created", response.json()["id"])
-    assert envelope["data"]["items"] == [
+    event = OutboxEvent.objects.get()
+    assert (event.event_type, event.state, event.claimed_at) == (
+        "order.created",
+        "not_routed",
+        None,
+    )
+    assert event.envelope["data"]["items"] == [
         {"productId": PRODUCT, "title": "Widget", "unitPrice": 5.0, "quantity": 1}
     ]
+    assert outbox_publish_pending() == 0
+    assert consume_all(integration_queue, wait=0.5) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_the_events_the_worker_acts_on_reach_its_queue(integration_queue):
+    confirmed, cancelled = OrderFactory(status=OrderStatus.PAID), OrderFactory()
+
+    services.order_transition(order_id=confirmed.id, to_status=OrderStatus.CONFIRMED)
+    services.order_transition(order_id=cancelled.id, to_status=OrderStatus.CANCELLED)
+
+    states = dict(OutboxEvent.objects.values_list("event_type", "state"))
+    assert states == {"order.confirmed": "not_routed", "order.cancelled": "sent"}
+    assert [envelope_of(m)["type"] for m in consume_all(integration_queue)] == ["order.cancelled"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -127,11 +144,11 @@ def lease_expired(events) -> None:
     OutboxEvent.objects.filter(id__in=[event.id for event in events]).update(claimed_at=long_ago)
 
 
-def confirm_orders(count: int) -> list[OutboxEvent]:
-    """``count`` paid orders confirmed one after the other; their order.confirmed rows."""
+def cancel_orders(count: int) -> list[OutboxEvent]:
+    """``count`` paid orders cancelled one after the other; their order.cancelled rows."""
     orders = [OrderFactory(status=OrderStatus.PAID) for _ in range(count)]
     for order in orders:
-        services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED)
+        services.order_transition(order_id=order.id, to_status=OrderStatus.CANCELLED)
     return [OutboxEvent.objects.get(order=order) for order in orders]
 
 
@@ -139,7 +156,7 @@ def confirm_orders(count: int) -> list[OutboxEvent]:
 def test_an_event_is_written_claimed_by_its_request_and_the_sweep_leaves_it_alone(
     integration_queue, relay_after_commit_lost
 ):
-    [event] = confirm_orders(1)
+    [event] = cancel_orders(1)
 
     assert (event.state, event.attempts) == ("publishing", 0)
     assert event.claimed_at is not None
@@ -151,7 +168,7 @@ def test_an_event_is_written_claimed_by_its_request_and_the_sweep_leaves_it_alon
 def test_the_sweep_takes_over_claims_past_the_lease_oldest_first_and_only_once(
     integration_queue, relay_after_commit_lost
 ):
-    events = confirm_orders(3)
+    events = cancel_orders(3)
     lease_expired(events)
 
     call_command("relay_outbox")
@@ -166,7 +183,7 @@ def test_the_sweep_takes_over_claims_past_the_lease_oldest_first_and_only_once(
 def test_the_sweep_publishes_pending_rows_oldest_first_and_only_once(
     integration_queue, broker_down_then_up
 ):
-    events = confirm_orders(3)
+    events = cancel_orders(3)
     assert OutboxEvent.objects.filter(state="pending").count() == 3
 
     broker_down_then_up()
@@ -180,7 +197,7 @@ def test_the_sweep_publishes_pending_rows_oldest_first_and_only_once(
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_publish_each_event_once(integration_queue, relay_after_commit_lost):
-    events = confirm_orders(30)
+    events = cancel_orders(30)
     lease_expired(events)
     barrier = threading.Barrier(3)
     published: list[int] = []
@@ -224,7 +241,7 @@ def test_a_sweep_racing_the_relays_right_after_commit_publishes_each_event_once(
     sweeper.start()
     try:
         for order in orders:
-            services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED)
+            services.order_transition(order_id=order.id, to_status=OrderStatus.CANCELLED)
     finally:
         done.set()
         sweeper.join(timeout=30)
@@ -237,7 +254,7 @@ def test_a_sweep_racing_the_relays_right_after_commit_publishes_each_event_once(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_relay_skips_rows_another_relay_has_locked(integration_queue, relay_after_commit_lost):
-    [event] = confirm_orders(1)
+    [event] = cancel_orders(1)
     lease_expired([event])
     results = []
 
@@ -262,7 +279,7 @@ def test_a_relay_skips_rows_another_relay_has_locked(integration_queue, relay_af
 def test_a_sweep_stops_at_a_failed_publish_and_the_next_sweep_publishes_the_rest(
     integration_queue, monkeypatch, relay_after_commit_lost
 ):
-    events = confirm_orders(3)
+    events = cancel_orders(3)
     lease_expired(events)
     real_publish = outbox.publish_envelope
     calls = []
@@ -291,7 +308,7 @@ def test_a_sweep_stops_at_a_failed_publish_and_the_next_sweep_publishes_the_rest
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_order_is_created_while_the_broker_is_down_and_its_event_waits_for_the_sweep(
+def test_an_order_is_created_while_the_broker_is_down_and_its_payment_event_waits_for_the_sweep(
     customer_client, product_server, integration_queue, broker_down_then_up
 ):
     product_server.add_product(PRODUCT, price="5.00", quantity=3)
@@ -299,11 +316,15 @@ def test_an_order_is_created_while_the_broker_is_down_and_its_event_waits_for_th
     response = customer_client.post(
         "/orders", {"items": [{"productId": PRODUCT, "quantity": 1}]}, format="json"
     )
+    paid = customer_client.post(
+        f"/orders/{response.json()['id']}/pay", {"paymentToken": "tok_visa"}, format="json"
+    )
 
-    assert response.status_code == 201
-    event = OutboxEvent.objects.get()
-    assert (event.event_type, event.state) == ("order.created", "pending")
+    assert (response.status_code, paid.status_code) == (201, 200)
+    states = dict(OutboxEvent.objects.values_list("event_type", "state"))
+    assert states == {"order.created": "not_routed", "order.paid": "pending"}
 
     broker_down_then_up()
     assert outbox_publish_pending() == 1
+    event = OutboxEvent.objects.get(event_type="order.paid")
     assert [envelope_of(m)["eventId"] for m in consume_all(integration_queue)] == [str(event.id)]

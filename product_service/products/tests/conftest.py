@@ -1,8 +1,10 @@
-"""Fixtures for product_service's tests: API clients acting as sellers, buyers and admins."""
+"""Fixtures for product_service's tests: API clients acting as sellers, buyers and admins, and
+the commands the code under test sends to the store."""
 
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from pymongo import monitoring
 from rest_framework.test import APIClient
 
 SELLER_ID = "7"
@@ -16,6 +18,49 @@ def _client_for(token: str) -> APIClient:
 
 # Collections that migrations fill once and tests never change.
 KEPT_COLLECTIONS = frozenset({"django_migrations", "django_content_type", "auth_permission"})
+
+
+class StoreCommands(monitoring.CommandListener):
+    """Records the commands sent to the store while ``recording`` (pymongo command monitoring:
+    what really reaches the server, whether the ORM or pymongo built it)."""
+
+    # Handshakes and housekeeping, not queries of the code under test.
+    IGNORED = frozenset({"hello", "ismaster", "isMaster", "buildinfo", "buildInfo", "endSessions"})
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.commands: list[dict] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.recording and event.command_name not in self.IGNORED:
+            self.commands.append(dict(event.command))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+# Registered before the first connection opens: pymongo gives listeners to new clients only.
+_store_commands = StoreCommands()
+monitoring.register(_store_commands)
+
+
+@pytest.fixture
+def store_commands():
+    """Record the store commands sent inside ``with store_commands() as commands:``."""
+
+    class _Recording:
+        def __enter__(self) -> list[dict]:
+            _store_commands.commands = []
+            _store_commands.recording = True
+            return _store_commands.commands
+
+        def __exit__(self, *exc: object) -> None:
+            _store_commands.recording = False
+
+    return _Recording
 
 
 @pytest.fixture(scope="session")

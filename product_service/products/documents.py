@@ -1,0 +1,86 @@
+"""Raw documents and model instances: what the ORM would read and write, for pymongo queries.
+
+The ORM compiles every read into an aggregation pipeline (and nested ``$and`` filters), which
+SecantusDB, the dev/test/bench store, answers by scanning. The hot reads and writes therefore
+send flat filters through pymongo (``products.queries``); these helpers keep their values and
+results exactly as the ORM converts them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connections
+from django.db.models import Field, Model
+from pymongo.collection import Collection
+
+_converters: dict[tuple[str, Field], list[Any]] = {}
+
+
+def collection(model: type[Model]) -> Collection:
+    return connections[model.objects.db].get_collection(model._meta.db_table)
+
+
+def from_store(field: Field, value: Any) -> Any:
+    """A raw value of ``field`` from the store, converted exactly as the ORM converts it."""
+    alias = field.model.objects.db
+    connection = connections[alias]
+    converters = _converters.get((alias, field))
+    if converters is None:
+        column = field.cached_col
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        _converters[(alias, field)] = converters
+    for convert in converters:
+        value = convert(value, field.cached_col, connection)
+    return value
+
+
+def to_store(field: Field, value: Any) -> Any:
+    """``value`` as the ORM sends it to the store for ``field`` (e.g. a Decimal as Decimal128)."""
+    return field.get_db_prep_value(value, connections[field.model.objects.db], prepared=False)
+
+
+def model_from_document(model: type[Model], document: dict[str, Any]) -> Model:
+    """The model instance for a raw document (as pymongo returns it), as the ORM would load it."""
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        model.objects.db,
+        [field.attname for field in fields],
+        [from_store(field, document.get(field.column)) for field in fields],
+    )
+
+
+class Found:
+    """What a query (``products.queries.Query``) finds, as model instances: counted and sliced
+    in the store, which is all a ``Paginator`` asks of a ``QuerySet``."""
+
+    ordered = True
+
+    def __init__(self, query: Any) -> None:
+        self.query = query
+
+    def _collection(self) -> Collection:
+        return collection(self.query.model)
+
+    def count(self) -> int:
+        if not self.query.filter:
+            # From the collection's metadata: counting every document would read them all.
+            return self._collection().estimated_document_count()
+        return self._collection().count_documents(self.query.filter)
+
+    def __getitem__(self, index: slice) -> list[Model]:
+        start, stop = index.start or 0, index.stop
+        if index.step is not None or start < 0 or (stop is not None and stop < start):
+            raise ValueError("only forward slices are supported")
+        cursor = self._collection().find(
+            self.query.filter, self.query.projection, sort=self.query.sort, skip=start
+        )
+        if stop is not None:
+            if stop == start:
+                return []
+            cursor = cursor.limit(stop - start)
+        return [model_from_document(self.query.model, document) for document in cursor]
+
+    def first(self) -> Model | None:
+        found = self[:1]
+        return found[0] if found else None
