@@ -52,3 +52,9 @@ def reservations_expire_trigger() -> dict[str, Any] | None:
         client=clients.product_service(),
         path="/internal/reservations/expire",
     )
+
+
+def stock_repair_trigger() -> dict[str, Any] | None:
+    return _trigger(
+        name="repair_stock", client=clients.product_service(), path="/internal/stock/repair"
+    )

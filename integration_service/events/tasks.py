@@ -166,3 +166,9 @@ def expire_orders() -> dict | None:
 def expire_reservations() -> dict | None:
     """Ask product_service to release reservations past their lifetime."""
     return periodic.reservations_expire_trigger()
+
+
+@shared_task(name="integration.repair_stock", ignore_result=True)
+def repair_stock() -> dict | None:
+    """Ask product_service to mend stock that interrupted steps left out (its stock audit)."""
+    return periodic.stock_repair_trigger()

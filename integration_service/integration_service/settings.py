@@ -110,6 +110,7 @@ CELERY_TASK_ROUTES = {
     "integration.relay_outbox": _PERIODIC_ROUTE,
     "integration.expire_orders": _PERIODIC_ROUTE,
     "integration.expire_reservations": _PERIODIC_ROUTE,
+    "integration.repair_stock": _PERIODIC_ROUTE,
     "integration.*": {"queue": QUEUE, "exchange": EXCHANGE, "routing_key": QUEUE},
 }
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -149,6 +150,8 @@ EXPIRE_ORDERS_INTERVAL_SECONDS = env.float("EXPIRE_ORDERS_INTERVAL_SECONDS", def
 EXPIRE_RESERVATIONS_INTERVAL_SECONDS = env.float(
     "EXPIRE_RESERVATIONS_INTERVAL_SECONDS", default=30.0
 )
+# The stock audit reads every product and reservation: seldom, it mends only what crashes left.
+REPAIR_STOCK_INTERVAL_SECONDS = env.float("REPAIR_STOCK_INTERVAL_SECONDS", default=600.0)
 # A periodic run that waited longer than its interval is dropped: the next tick replaces it.
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {
@@ -165,6 +168,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integration.expire_reservations",
         "schedule": EXPIRE_RESERVATIONS_INTERVAL_SECONDS,
         "options": {"expires": EXPIRE_RESERVATIONS_INTERVAL_SECONDS},
+    },
+    "repair-stock": {
+        "task": "integration.repair_stock",
+        "schedule": REPAIR_STOCK_INTERVAL_SECONDS,
+        "options": {"expires": REPAIR_STOCK_INTERVAL_SECONDS},
     },
 }
 

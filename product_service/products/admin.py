@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from products import services
+from products.errors import StockChanged
 from products.models import Product, Reservation, Review
 
 
@@ -31,9 +32,24 @@ class ProductAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Product, form: ModelForm, change: bool) -> None:
         if change:
             # Write only the changed fields (one $set), never the whole document.
-            obj.save(update_fields=[n for n in form.changed_data if n not in self.readonly_fields])
+            fields = [n for n in form.changed_data if n not in self.readonly_fields]
+            if "quantity" in fields:
+                fields.remove("quantity")
+                self._restock(request, obj, seen=form.initial["quantity"])
+            obj.save(update_fields=fields)
         else:
             obj.save()
+
+    def _restock(self, request: HttpRequest, obj: Product, *, seen: int) -> None:
+        """A restock, as the API makes it: the difference from what the form was built on."""
+        try:
+            services.product_update(
+                product=Product(pk=obj.pk, quantity=seen), changes={"quantity": obj.quantity}
+            )
+        except StockChanged as exc:
+            self.message_user(
+                request, f"Quantity not changed: {exc.errors['quantity']}", level=messages.ERROR
+            )
 
     def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
         # Stock held by open reservations must be committed or released first.

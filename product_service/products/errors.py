@@ -20,6 +20,7 @@ class ProductErrorCode(StrEnum):
     ORDER_ID_REUSED = "order_id_reused"
     DUPLICATE_REVIEW = "duplicate_review"
     PRODUCT_HAS_RESERVATIONS = "product_has_reservations"
+    STOCK_CHANGED = "stock_changed"
 
 
 class InvalidFilter(ApiError):
@@ -66,3 +67,8 @@ class DuplicateReview(Conflict):
 class ProductHasReservations(Conflict):
     default_code = ProductErrorCode.PRODUCT_HAS_RESERVATIONS
     default_detail = "The product has stock reserved by open orders; try again later."
+
+
+class StockChanged(Conflict):
+    default_code = ProductErrorCode.STOCK_CHANGED
+    default_detail = "Orders took some of this stock meanwhile; read the quantity again and retry."

@@ -3,7 +3,8 @@
 Stock columns are never written through ``Model.save()``: every stock change is
 one conditional atomic update in ``products.stock``, which also keeps the stock
 held per in-flight order on the product document (``holds``, not mapped by the
-ORM), so each per-product step happens once per order id. The ``Reservation`` is
+ORM), so each per-product step happens once per order id, and the tokens of
+releases of committed orders in flight (``returns``). The ``Reservation`` is
 the record of what an order reserved or bought; past sales are not kept on the
 product.
 """
@@ -86,13 +87,23 @@ class Review(models.Model):
 
 
 class Reservation(models.Model):
-    """The stock an order holds: its items (with the price snapshot) and where it stands."""
+    """The stock an order holds: its items (with the price snapshot) and where it stands.
+
+    A release out of COMMITTED records its token, and marks each item ``returned: true`` once
+    that line's stock is back (see ``products.stock``).
+    """
 
     order_id = models.CharField(max_length=64, unique=True)
     state = models.CharField(
         max_length=16, choices=ReservationState.choices, default=ReservationState.PENDING
     )
     items = models.JSONField(default=list, help_text="[{productId, title, unitPrice, quantity}]")
+    release_token = models.CharField(
+        max_length=128,
+        blank=True,
+        default="",
+        help_text="Set by the release that moved it out of committed: the mark its returns consume.",
+    )
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -86,8 +86,32 @@ def product_held_for(*, product_id: ObjectId, order_id: str) -> Query:
 
 
 @_shape
-def product_sold_at_least(*, product_id: ObjectId, quantity: int) -> Query:
-    return Query(Product, {"_id": product_id, "sold": {"$gte": quantity}})
+def product_with_return(*, product_id: ObjectId, token: str) -> Query:
+    """The product, if a release's token to return units of it is still there."""
+    return Query(Product, {"_id": product_id, "returns": token})
+
+
+@_shape
+def product_returning_hold(*, product_id: ObjectId, order_id: str, token: str) -> Query:
+    """The product, if the release's token is there and the order still holds some of it."""
+    return Query(Product, {"_id": product_id, "returns": token, "holds.orderId": order_id})
+
+
+@_shape
+def product_returning_sale(
+    *, product_id: ObjectId, order_id: str, quantity: int, token: str
+) -> Query:
+    """The product, if the release's token is there, the order's hold was sold and at least
+    ``quantity`` is sold."""
+    return Query(
+        Product,
+        {
+            "_id": product_id,
+            "returns": token,
+            "holds.orderId": {"$ne": order_id},
+            "sold": {"$gte": quantity},
+        },
+    )
 
 
 # --- reservations -----------------------------------------------------------------------------
@@ -106,6 +130,11 @@ def reservation_of_order(*, order_id: str, states: tuple[str, ...] | None = None
 @_shape
 def reservation_by_id(*, reservation_id: ObjectId, states: tuple[str, ...]) -> Query:
     return Query(Reservation, {"_id": reservation_id, "state": {"$in": list(states)}})
+
+
+@_shape
+def reservation_line_not_returned(*, reservation_id: ObjectId, index: int) -> Query:
+    return Query(Reservation, {"_id": reservation_id, f"items.{index}.returned": {"$ne": True}})
 
 
 @_shape

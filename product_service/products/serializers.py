@@ -298,3 +298,21 @@ class ReservationStatusSerializer(serializers.Serializer):
 
 class ExpiredCountSerializer(serializers.Serializer):
     released = serializers.IntegerField()
+
+
+class StockAuditFindingSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    productId = serializers.CharField()
+    orderId = serializers.CharField(allow_null=True)
+    detail = serializers.CharField()
+    mended = serializers.BooleanField()
+
+
+class StockAuditSerializer(serializers.Serializer):
+    repair = serializers.BooleanField()
+    products = serializers.IntegerField()
+    reservations = serializers.IntegerField()
+    busyProducts = serializers.IntegerField()
+    mended = serializers.IntegerField()
+    unmended = serializers.IntegerField()
+    findings = StockAuditFindingSerializer(many=True)

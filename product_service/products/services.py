@@ -1,8 +1,8 @@
 """Writes to the catalogue: create, change and delete products; post reviews.
 
 Stock moves live in ``products.stock``. Product edits write only the fields they
-change (never a whole document), so they cannot overwrite stock that a
-reservation moved in the meantime.
+change (never a whole document), and a new quantity is applied as a difference,
+so they cannot overwrite stock that a reservation moved in the meantime.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from django.db import IntegrityError, connections
 from django.utils import timezone
 
-from products.errors import DuplicateReview, ProductHasReservations
+from products.errors import DuplicateReview, ProductHasReservations, StockChanged
 from products.models import Product, Review
 
 logger = logging.getLogger(__name__)
@@ -53,17 +53,47 @@ def product_create(
 
 
 def product_update(*, product: Product, changes: dict[str, Any]) -> Product:
-    """Apply ``changes`` (a subset of ``EDITABLE_FIELDS``) with one ``$set`` of those fields."""
+    """Apply ``changes`` (a subset of ``EDITABLE_FIELDS``) with one ``$set`` of those fields.
+
+    A new ``quantity`` is a restock: see ``_restock``. When it is refused nothing changes.
+    """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     if changes:
-        Product.objects.filter(pk=product.pk).update(**changes, updated_at=timezone.now())
+        fields = dict(changes)
+        if "quantity" in fields:
+            _restock(product, quantity=fields.pop("quantity"))
+        Product.objects.filter(pk=product.pk).update(**fields, updated_at=timezone.now())
         product.refresh_from_db()
         logger.info(
             "product updated", extra={"product_id": str(product.pk), "fields": sorted(changes)}
         )
     return product
+
+
+def _restock(product: Product, *, quantity: int) -> None:
+    """Change available stock by the difference between ``quantity`` and the ``product.quantity``
+    the seller saw, with one ``$inc``, so reservations and releases landing meanwhile are kept.
+
+    A decrease is guarded by available stock: when orders took so much meanwhile that it would
+    go below zero, ``StockChanged`` is raised and nothing changes.
+    """
+    difference = quantity - product.quantity
+    if difference == 0:
+        return
+    products = connections[Product.objects.db].get_collection(Product._meta.db_table)
+    match: dict[str, Any] = {"_id": product.pk}
+    if difference < 0:
+        match["quantity"] = {"$gte": -difference}
+    if products.update_one(match, {"$inc": {"quantity": difference}}).modified_count == 0:
+        available = Product.objects.filter(pk=product.pk).values_list("quantity", flat=True).first()
+        raise StockChanged(
+            errors={
+                "quantity": f"Only {available or 0} available now, so {-difference} cannot be "
+                "taken off sale."
+            }
+        )
 
 
 def product_delete(*, product: Product) -> None:

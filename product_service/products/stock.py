@@ -20,11 +20,19 @@ each first moves it with one conditional update (PENDING → RESERVED → COMMIT
 RESERVED → RELEASED or EXPIRED; COMMITTED → RELEASED), and only the caller whose move matched
 moves stock, knowing from that move's filter which state the reservation left. Leaving PENDING
 or RESERVED gives back the holds (a line not held yet gets nothing back; its maker, finding the
-state moved, gives back what it took). A reservation leaves COMMITTED at most once, so the
-release that does it is the only one returning its sold stock: per product it gives back the
-hold if the commit has not turned it into a sale yet, and otherwise moves the units from sold
-back to available (guarded by ``sold >= n``). The hold goes to exactly one of the commit and
-that release, so the stock comes back once.
+state moved, gives back what it took). A reservation leaves COMMITTED at most once: the release
+that does it first puts a fresh token on each of its products (``returns``), then moves the
+state recording that token. Per product, the one update that consumes the token gives the units
+back: the hold if the commit has not turned it into a sale yet, otherwise the sold units
+(guarded by ``sold >= n``). The hold goes to exactly one of the commit and that update, and the
+token to one update, so the stock comes back once; each returned line is then marked
+``returned`` on the reservation.
+
+Giving back happens after the state move, so a crash between them leaves an inactive
+reservation with stock still out. Whatever is left is finished by any later release of it
+(holds are given back per order, a committed release's lines through its token) and by the
+periodic repair (``products.stock_audit``), which also finds holds whose reservation is gone
+and counters that disagree with the reservations.
 
 A reservation is inserted as PENDING before any stock moves (the unique order id makes a repeat
 find the first one), its products are held in a fixed order (by id), and what was taken is given
@@ -34,13 +42,14 @@ which gives back whatever it holds; a commit interrupted after its state move is
 repeating it, or undone by a release.
 
 Round trips to the store for an order of n products: reserve 2 + n (insert, holds, state
-move), commit 1 + n, release 1 + n (2 + 2n for a committed one), the old commit 3 + n.
+move), commit 1 + n, release 1 + n (3 + 3n to 3 + 4n for a committed one), the old commit 3 + n.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -128,15 +137,43 @@ def _hold_to_sale(product_id: ObjectId, order_id: str, quantity: int) -> bool:
     return result.modified_count == 1
 
 
-def _sale_to_available(product_id: ObjectId, quantity: int) -> bool:
-    """Move ``quantity`` from sold back to available, never taking sold below zero.
+def _mark_return(product_id: ObjectId, token: str) -> None:
+    """Put a release's token on the product: the permission to return its order's units once."""
+    _collection(Product).update_one(
+        queries.product_by_id(product_id=product_id).filter, {"$push": {"returns": token}}
+    )
 
-    Not idempotent by itself: only the release that moved a reservation out of COMMITTED calls
-    it, once per product of that reservation.
+
+def _drop_return(product_id: ObjectId, token: str) -> None:
+    _collection(Product).update_one(
+        queries.product_by_id(product_id=product_id).filter, {"$pull": {"returns": token}}
+    )
+
+
+def _return_marked(product_id: ObjectId, order_id: str, quantity: int, token: str) -> bool:
+    """Give the order's units of the product back, consuming the release's token with them.
+
+    Its hold when the commit had not sold it yet, else its sold units (never taking sold below
+    zero). Only the update that takes the token moves stock, so however many calls repeat this,
+    each unit comes back once; False when the token is gone (or sold is short).
     """
-    result = _collection(Product).update_one(
-        queries.product_sold_at_least(product_id=product_id, quantity=quantity).filter,
-        {"$inc": {"quantity": quantity, "sold": -quantity}},
+    products = _collection(Product)
+    result = products.update_one(
+        queries.product_returning_hold(
+            product_id=product_id, order_id=order_id, token=token
+        ).filter,
+        {
+            "$inc": {"quantity": quantity, "reserved": -quantity},
+            "$pull": {"holds": {"orderId": order_id}, "returns": token},
+        },
+    )
+    if result.modified_count == 1:
+        return True
+    result = products.update_one(
+        queries.product_returning_sale(
+            product_id=product_id, order_id=order_id, quantity=quantity, token=token
+        ).filter,
+        {"$inc": {"quantity": quantity, "sold": -quantity}, "$pull": {"returns": token}},
     )
     return result.modified_count == 1
 
@@ -155,17 +192,71 @@ def _sell_held(order_id: str, lines: list[StockLine]) -> None:
         _hold_to_sale(line.product_id, order_id, line.quantity)
 
 
-def _return_committed(order_id: str, lines: list[StockLine]) -> None:
-    """Give a committed order's stock back: each line's hold, or its sold units once the commit
-    has turned the hold into a sale. Called only by the release that moved it out of COMMITTED."""
+def _record_returned(reservation: Reservation, index: int) -> None:
+    """Mark the reservation's line ``index`` as given back (a conditional update, once)."""
+    _collection(Reservation).update_one(
+        queries.reservation_line_not_returned(reservation_id=reservation.pk, index=index).filter,
+        {"$set": {f"items.{index}.returned": True}},
+    )
+    reservation.items[index]["returned"] = True
+
+
+def _release_committed(reservation: Reservation) -> bool:
+    """Move the committed reservation to RELEASED and give its stock back; False when another
+    call moved it first.
+
+    A fresh token goes on each of its products before the move, and the move records it, so
+    from then on only the token's consumer returns a line's units (``_return_marked``): repeats,
+    concurrent finishers and the repair can all try, and nothing else can make a new token
+    for this release. A loser takes its own tokens back.
+    """
+    token = f"{reservation.order_id}/{uuid.uuid4().hex}"
+    lines = _lines_of(reservation)
     for line in lines:
-        if _unhold(line.product_id, order_id, line.quantity):
+        _mark_return(line.product_id, token)
+    if not _move_state(
+        reservation,
+        from_states=(ReservationState.COMMITTED,),
+        to_state=ReservationState.RELEASED,
+        release_token=token,
+    ):
+        for line in lines:
+            _drop_return(line.product_id, token)
+        return False
+    _finish_release(reservation)
+    return True
+
+
+def _finish_release(reservation: Reservation) -> None:
+    """Give back whatever the released or expired reservation still has out; safe to repeat and
+    to run concurrently.
+
+    Uncommitted: its holds (a no-op for each already returned). Released out of COMMITTED: each
+    line not yet marked returned, through the release's token, then the mark.
+    """
+    if not reservation.release_token:
+        _unhold_all(reservation.order_id, _lines_of(reservation))
+        return
+    for index, item in enumerate(reservation.items):
+        if item.get("returned"):
             continue
-        if not _sale_to_available(line.product_id, line.quantity):
+        product_id = ObjectId(item["productId"])
+        returned = _return_marked(
+            product_id, reservation.order_id, int(item["quantity"]), reservation.release_token
+        )
+        if not returned and _collection(Product).count_documents(
+            queries.product_with_return(
+                product_id=product_id, token=reservation.release_token
+            ).filter,
+            limit=1,
+        ):
+            # The token is still there: sold is short of the line. The audit reports it.
             logger.error(
                 "sold stock to return not found",
-                extra={"order_id": order_id, "product_id": str(line.product_id)},
+                extra={"order_id": reservation.order_id, "product_id": item["productId"]},
             )
+            continue
+        _record_returned(reservation, index)
 
 
 def _take_stock(reservation: Reservation, lines: list[StockLine]) -> list[dict[str, Any]]:
@@ -282,6 +373,7 @@ def _move_state(
     from_states: tuple[str, ...],
     to_state: str,
     items: list[dict[str, Any]] | None = None,
+    release_token: str | None = None,
 ) -> bool:
     """Conditionally move the reservation's state (and set its items); False when someone else
     moved it first.
@@ -294,6 +386,8 @@ def _move_state(
     changes: dict[str, Any] = {"state": to_state, "updated_at": timezone.now()}
     if items is not None:
         changes["items"] = items
+    if release_token is not None:
+        changes["release_token"] = release_token
     moved = _collection(Reservation).update_one(
         queries.reservation_by_id(reservation_id=reservation.pk, states=from_states).filter,
         {"$set": changes},
@@ -434,31 +528,33 @@ def reservation_commit(*, order_id: str) -> Reservation:
 
 
 def reservation_release(*, order_id: str) -> Reservation:
-    """Return the order's stock to available, reserved or already sold; a repeat changes nothing.
+    """Return the order's stock to available, reserved or already sold; a repeat changes nothing
+    but finishes what an interrupted release or expiry left out.
 
     The reservation is moved out of PENDING or RESERVED (its holds come back) or else out of
-    COMMITTED (its sold stock comes back): two conditional moves tried in turn, so the state it
-    left is the one whose move matched. Releases of uncommitted orders, the usual kind, take
-    the first.
+    COMMITTED (its sold stock comes back, see ``_release_committed``): conditional moves, so
+    the state it left is the one whose move matched. Releases of uncommitted orders, the usual
+    kind, take the first.
     """
-    for from_states, give_back in (
-        ((ReservationState.PENDING, ReservationState.RESERVED), _unhold_all),
-        ((ReservationState.COMMITTED,), _return_committed),
-    ):
-        reservation = _move_state_of(
-            order_id, from_states=from_states, to_state=ReservationState.RELEASED
-        )
-        if reservation is not None:
-            give_back(order_id, _lines_of(reservation))
-            logger.info(
-                "stock released",
-                extra={"order_id": order_id, "was_committed": give_back is _return_committed},
-            )
-            return reservation
+    reservation = _move_state_of(
+        order_id,
+        from_states=(ReservationState.PENDING, ReservationState.RESERVED),
+        to_state=ReservationState.RELEASED,
+    )
+    if reservation is not None:
+        _unhold_all(order_id, _lines_of(reservation))
+        logger.info("stock released", extra={"order_id": order_id, "was_committed": False})
+        return reservation
     reservation = _reservation_of(order_id)
     if reservation is None:
         raise ReservationNotFound()
+    if reservation.state == ReservationState.COMMITTED:
+        if not _release_committed(reservation):
+            return reservation_release(order_id=order_id)  # Moved meanwhile: look again.
+        logger.info("stock released", extra={"order_id": order_id, "was_committed": True})
+        return reservation
     if reservation.state in INACTIVE_STATES:
+        _finish_release(reservation)
         return reservation
     # Made (again, after a refusal) between the tries: release that one.
     return reservation_release(order_id=order_id)

@@ -44,6 +44,7 @@ urlpatterns = [
         views.ReservationReleaseView.as_view(),
         name="internal-reservation-release",
     ),
+    path("internal/stock/repair", views.StockRepairView.as_view(), name="internal-stock-repair"),
     path(
         "internal/product/<str:product_id>/quantity",
         views.ProductQuantityCommitView.as_view(),

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from ecommerce_common.internal_auth import InternalTokenAuthentication, IsInternalService
 from ecommerce_common.pagination import PageNumberPagination
-from products import catalogue_cache, selectors, services, stock
+from products import catalogue_cache, selectors, services, stock, stock_audit
 from products.ids import parse_object_id
 from products.models import Product
 from products.pagination import CachedCountPagination
@@ -34,6 +34,7 @@ from products.serializers import (
     ReservationStatusSerializer,
     ReviewInputSerializer,
     ReviewSerializer,
+    StockAuditSerializer,
     parse_legacy_filter,
 )
 
@@ -179,13 +180,15 @@ class ProductDetailView(APIView):
         return Response(ProductSerializer(_product_or_404(product_id)).data)
 
     @extend_schema(
-        request=ProductInputSerializer, responses={200: ProductSerializer, **errors(400, 401, 404)}
+        request=ProductInputSerializer,
+        responses={200: ProductSerializer, **errors(400, 401, 404, 409)},
     )
     def put(self, request: Request, product_id: str) -> Response:
         return self._update(request, product_id, partial=False)
 
     @extend_schema(
-        request=ProductInputSerializer, responses={200: ProductSerializer, **errors(400, 401, 404)}
+        request=ProductInputSerializer,
+        responses={200: ProductSerializer, **errors(400, 401, 404, 409)},
     )
     def patch(self, request: Request, product_id: str) -> Response:
         return self._update(request, product_id, partial=True)
@@ -343,6 +346,15 @@ class ReservationExpireView(InternalView):
     @extend_schema(request=None, responses={200: ExpiredCountSerializer, **errors(401, 403)})
     def post(self, request: Request) -> Response:
         return Response({"released": stock.reservations_expire()})
+
+
+class StockRepairView(InternalView):
+    """``POST /internal/stock/repair``: mend stock left out by interrupted steps (the periodic
+    repair; ``manage.py stock_audit`` prints the same report)."""
+
+    @extend_schema(request=None, responses={200: StockAuditSerializer, **errors(401, 403)})
+    def post(self, request: Request) -> Response:
+        return Response(stock_audit.stock_audit(repair=True).as_dict())
 
 
 class ProductQuantityCommitView(InternalView):

@@ -165,6 +165,8 @@ class ProductStandIn(StandIn):
     def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         if method == "POST" and path == "/internal/reservations/expire":
             return 200, {"released": 0}
+        if method == "POST" and path == "/internal/stock/repair":
+            return 200, {"mended": 0}
         match = self._ROUTE.match(path)
         if method != "POST" or not match:
             return 404, {"message": "not found", "code": "not_found"}

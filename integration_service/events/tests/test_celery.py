@@ -29,7 +29,12 @@ def test_the_worker_is_configured_for_at_least_once_delivery():
 
 @pytest.mark.parametrize(
     "task",
-    ["integration.relay_outbox", "integration.expire_orders", "integration.expire_reservations"],
+    [
+        "integration.relay_outbox",
+        "integration.expire_orders",
+        "integration.expire_reservations",
+        "integration.repair_stock",
+    ],
 )
 def test_periodic_tasks_have_a_queue_that_never_dead_letters(task, settings):
     from integration_service.celery import app
@@ -57,6 +62,7 @@ def test_beat_schedules_the_sweeps_that_the_worker_runs(
         "RELAY_OUTBOX_INTERVAL_SECONDS": "0.5",
         "EXPIRE_ORDERS_INTERVAL_SECONDS": "0.5",
         "EXPIRE_RESERVATIONS_INTERVAL_SECONDS": "0.5",
+        "REPAIR_STOCK_INTERVAL_SECONDS": "0.5",
     }
     start_worker(**intervals)
     beat_dir = tmp_path / "beat"
@@ -77,6 +83,7 @@ def test_beat_schedules_the_sweeps_that_the_worker_runs(
         order_service.wait_for_call("/internal/outbox/relay", count=2)
         order_service.wait_for_call("/internal/orders/expire")
         product_service.wait_for_call("/internal/reservations/expire")
+        product_service.wait_for_call("/internal/stock/repair")
         wait_for(lambda: any(beat_dir.iterdir()), message="beat wrote no schedule file")
     finally:
         beat.stop()

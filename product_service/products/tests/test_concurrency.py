@@ -250,3 +250,45 @@ def test_racing_commits_releases_and_expiry_keep_the_stock_consistent(
     assert (document["quantity"], document["reserved"], document["sold"]) == (40, 0, 0)
     assert document["holds"] == []
     assert "sales" not in document
+
+
+def test_the_stock_repair_racing_reservations_and_releases_mends_nothing_and_all_adds_up(
+    running_service, verify_server_module
+):
+    base_url, database = running_service
+    token = verify_server_module.issue(user_id="7")
+    product_id = create_product(base_url, token, quantity=40)
+    internal = {"X-Internal-Token": INTERNAL_TOKEN}
+    orders = [f"repair-race-{n}" for n in range(20)]
+    calls: list[str | None] = [*orders, *[None] * 4]
+    start = threading.Barrier(len(calls))
+
+    def call(order: str | None) -> tuple[int, int]:
+        start.wait()
+        if order is None:
+            response = requests.post(
+                f"{base_url}/internal/stock/repair", headers=internal, timeout=60
+            )
+            return response.status_code, response.json()["mended"]
+        body = {"orderId": order, "items": [{"productId": product_id, "quantity": 2}]}
+        status = requests.post(
+            f"{base_url}/internal/reservations", json=body, headers=internal, timeout=60
+        ).status_code
+        for action in ("commit", "release")[: int(order.rsplit("-", 1)[1]) % 3]:
+            status = requests.post(
+                f"{base_url}/internal/reservations/{order}/{action}", headers=internal, timeout=60
+            ).status_code
+        return status, 0
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        results = list(pool.map(call, calls))
+
+    assert {status for status, _ in results} == {200, 201}, results
+    assert sum(mended for _, mended in results) == 0
+    states = Counter(
+        doc["state"] for doc in database.stock_reservations.find({"order_id": {"$in": orders}})
+    )
+    assert states == {"reserved": 7, "committed": 7, "released": 6}
+    document = database.products.find_one({"_id": ObjectId(product_id)})
+    assert (document["quantity"], document["reserved"], document["sold"]) == (12, 14, 14)
+    assert len(document["holds"]) == 7

@@ -169,8 +169,14 @@ SAMPLES: dict[str, list[Callable[[], Query]]] = {
         lambda: queries.product_available(product_id=SOME_ID, order_id=ORDER_ID, quantity=2)
     ],
     "product_held_for": [lambda: queries.product_held_for(product_id=SOME_ID, order_id=ORDER_ID)],
-    "product_sold_at_least": [
-        lambda: queries.product_sold_at_least(product_id=SOME_ID, quantity=2)
+    "product_with_return": [lambda: queries.product_with_return(product_id=SOME_ID, token="t")],
+    "product_returning_hold": [
+        lambda: queries.product_returning_hold(product_id=SOME_ID, order_id=ORDER_ID, token="t")
+    ],
+    "product_returning_sale": [
+        lambda: queries.product_returning_sale(
+            product_id=SOME_ID, order_id=ORDER_ID, quantity=2, token="t"
+        )
     ],
     "reservation_of_order": [
         lambda: queries.reservation_of_order(order_id=ORDER_ID),
@@ -182,6 +188,9 @@ SAMPLES: dict[str, list[Callable[[], Query]]] = {
         lambda: queries.reservation_by_id(
             reservation_id=SOME_ID, states=(ReservationState.PENDING,)
         )
+    ],
+    "reservation_line_not_returned": [
+        lambda: queries.reservation_line_not_returned(reservation_id=SOME_ID, index=0)
     ],
     "reservations_past_lifetime": [lambda: queries.reservations_past_lifetime(now=NOW)],
     "reservations_interrupted": [

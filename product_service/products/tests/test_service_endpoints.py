@@ -137,6 +137,24 @@ def test_admin_restock_changes_available_stock_only(staff_client):
     )
 
 
+def test_admin_restock_keeps_a_reservation_made_after_the_form_read_the_stock(rf):
+    from types import SimpleNamespace
+
+    from django.contrib.admin.sites import site
+
+    from products import stock
+
+    product = ProductFactory(quantity=5)
+    form = SimpleNamespace(changed_data=["quantity"], initial={"quantity": 5})
+    stock.reservation_create(order_id="o-1", lines=[stock.StockLine(product.pk, 2)], ttl_seconds=60)
+    product.quantity = 20
+
+    site._registry[Product].save_model(rf.post("/"), product, form, change=True)
+
+    product.refresh_from_db()
+    assert (product.quantity, product.reserved, product.sold) == (18, 2, 0)
+
+
 def test_admin_cannot_delete_a_product_with_reserved_stock(staff_client):
     from products import stock
 

@@ -365,6 +365,9 @@ def test_no_sales_ledger_grows_on_the_product_however_many_orders_it_sells():
     product = ProductFactory(quantity=1000)
     reserve("first", (product, 1))
     stock.reservation_commit(order_id="first")
+    # A sale given back leaves its (empty) list of release tokens: part of the fixed shape.
+    stock.product_quantity_commit(product_id=product.pk, order_id="first-returned", quantity=1)
+    stock.reservation_release(order_id="first-returned")
     size_after_one_sale = len(bson.encode(product_document(product)))
 
     for n in range(60):
@@ -620,8 +623,182 @@ def test_each_stock_operation_takes_few_store_round_trips(store_commands):
         "reserve two products": ["insert", "update", "find", "update", "find", "update"],
         "commit": ["update", "find", "update"],
         "release reserved": ["update", "find", "update", "update"],
-        # Not pending or reserved, so out of committed; the commit had turned the hold into a
-        # sale: no hold to give back, then the sold units.
-        "release committed": ["update", "update", "find", "update", "update"],
+        # Not pending or reserved, so read; a token on the product, the move out of committed
+        # recording it; the commit had turned the hold into a sale: no hold to give back, then
+        # the sold units with the token; the line marked returned.
+        "release committed": ["update", "find", "update", "update", "update", "update", "update"],
         "old quantity commit": ["insert", "update", "find", "update", "update"],
     }
+
+
+# --- interrupted releases and expiries --------------------------------------------------------
+
+
+def crash_after(monkeypatch: pytest.MonkeyPatch, step: str, *, calls: int = 1) -> None:
+    """The process dying right after the ``calls``-th call of ``step`` did its work."""
+    real = getattr(stock, step)
+    done = 0
+
+    def run_then_die(*args: object, **kwargs: object) -> object:
+        nonlocal done
+        result = real(*args, **kwargs)
+        done += 1
+        if done == calls:
+            raise Crash(f"{step} #{calls}")
+        return result
+
+    monkeypatch.setattr(stock, step, run_then_die)
+
+
+def interrupted(monkeypatch: pytest.MonkeyPatch, step: str, call: Callable[[], object], **kw):
+    with monkeypatch.context() as patch:
+        crash_after(patch, step, **kw)
+        with pytest.raises(Crash):
+            call()
+
+
+def test_reservation_release_repeated_after_a_crash_past_its_state_move_gives_the_holds_back(
+    monkeypatch,
+):
+    first, second = ProductFactory(quantity=10), ProductFactory(quantity=10)
+    reserve("order-1", (first, 2), (second, 3))
+
+    interrupted(
+        monkeypatch, "_move_state_of", partial(stock.reservation_release, order_id="order-1")
+    )
+    assert Reservation.objects.get(order_id="order-1").state == ReservationState.RELEASED
+    assert [stock_of(first), stock_of(second)] == [(8, 2, 0), (7, 3, 0)]
+
+    again = stock.reservation_release(order_id="order-1")
+    stock.reservation_release(order_id="order-1")
+
+    assert again.state == ReservationState.RELEASED
+    assert [stock_of(first), stock_of(second)] == [(10, 0, 0), (10, 0, 0)]
+    assert product_document(first)["holds"] == product_document(second)["holds"] == []
+
+
+def test_reservation_release_repeated_after_a_crash_between_its_lines_returns_each_unit_once(
+    monkeypatch,
+):
+    first, second = ProductFactory(quantity=10), ProductFactory(quantity=10)
+    reserve("order-1", (first, 2), (second, 3))
+
+    interrupted(monkeypatch, "_unhold", partial(stock.reservation_release, order_id="order-1"))
+    assert sorted([stock_of(first), stock_of(second)]) == [(7, 3, 0), (10, 0, 0)]
+
+    stock.reservation_release(order_id="order-1")
+    stock.reservation_release(order_id="order-1")
+
+    assert [stock_of(first), stock_of(second)] == [(10, 0, 0), (10, 0, 0)]
+
+
+def test_a_release_of_an_expiry_interrupted_after_its_state_move_gives_the_holds_back(
+    monkeypatch,
+):
+    product = ProductFactory(quantity=10)
+    reserve("order-1", (product, 4), ttl=1)
+    later = timezone.now() + timedelta(minutes=1)
+
+    interrupted(monkeypatch, "_move_state", partial(stock.reservations_expire, now=later))
+    assert Reservation.objects.get(order_id="order-1").state == ReservationState.EXPIRED
+    # The sweep looks only at active reservations: this one is no longer its business.
+    assert stock.reservations_expire(now=later) == 0
+    assert stock_of(product) == (6, 4, 0)
+
+    released = stock.reservation_release(order_id="order-1")
+
+    assert released.state == ReservationState.EXPIRED
+    assert stock_of(product) == (10, 0, 0)
+
+
+# Every step of the release of a committed order of two products, in order: the crash lands
+# right after the given call of the step did its work.
+COMMITTED_RELEASE_STEPS = [
+    ("_mark_return", 1),
+    ("_mark_return", 2),
+    ("_move_state", 1),
+    ("_return_marked", 1),
+    ("_record_returned", 1),
+    ("_return_marked", 2),
+    ("_record_returned", 2),
+]
+
+
+def finish_by_release(order_id: str) -> None:
+    stock.reservation_release(order_id=order_id)
+
+
+def finish_by_repair(order_id: str) -> None:
+    from products.stock_audit import stock_audit
+
+    stock_audit(repair=True, now=timezone.now() + timedelta(minutes=5))
+    # The order still reads as it was left; a release of it finishes or repeats the release.
+    stock.reservation_release(order_id=order_id)
+
+
+@pytest.mark.parametrize(("step", "calls"), COMMITTED_RELEASE_STEPS)
+@pytest.mark.parametrize("commit_finished", [True, False], ids=["sold", "commit-interrupted"])
+@pytest.mark.parametrize("finish", [finish_by_release, finish_by_repair], ids=["release", "repair"])
+def test_a_committed_release_interrupted_at_any_step_returns_each_unit_exactly_once(
+    monkeypatch, step, calls, commit_finished, finish
+):
+    first, second = ProductFactory(quantity=20), ProductFactory(quantity=20)
+    # Another order's sale on both products: a unit returned twice would come out of it.
+    reserve("kept", (first, 5), (second, 5))
+    stock.reservation_commit(order_id="kept")
+    reserve("order-1", (first, 2), (second, 3))
+    if commit_finished:
+        stock.reservation_commit(order_id="order-1")
+    else:
+        # The commit died after selling the first product's hold only.
+        interrupted(
+            monkeypatch, "_hold_to_sale", partial(stock.reservation_commit, order_id="order-1")
+        )
+        assert [stock_of(first), stock_of(second)] == [(13, 0, 7), (12, 3, 5)]
+
+    interrupted(
+        monkeypatch, step, partial(stock.reservation_release, order_id="order-1"), calls=calls
+    )
+    finish("order-1")
+    finish("order-1")
+
+    assert [stock_of(first), stock_of(second)] == [(15, 0, 5), (15, 0, 5)]
+    reservation = Reservation.objects.get(order_id="order-1")
+    assert reservation.state == ReservationState.RELEASED
+    assert [item.get("returned") for item in reservation.items] == [True, True]
+    for product in (first, second):
+        document = product_document(product)
+        assert document["holds"] == []
+        assert reservation.release_token not in document.get("returns", [])
+    with pytest.raises(ReservationNotActive):
+        stock.reservation_commit(order_id="order-1")
+    # A release that died before its move left its own token, never to be used: the repair
+    # drops it, and changes nothing else.
+    finish_by_repair("order-1")
+    assert [stock_of(first), stock_of(second)] == [(15, 0, 5), (15, 0, 5)]
+    assert [product_document(p).get("returns", []) for p in (first, second)] == [[], []]
+
+
+def test_concurrent_finishers_of_an_interrupted_committed_release_return_its_stock_once(
+    monkeypatch,
+):
+    from products.stock_audit import stock_audit
+
+    product = ProductFactory(quantity=20)
+    for order_id, quantity in (("kept", 6), ("cancelled", 4)):
+        reserve(order_id, (product, quantity))
+        stock.reservation_commit(order_id=order_id)
+    interrupted(
+        monkeypatch, "_move_state", partial(stock.reservation_release, order_id="cancelled")
+    )
+    assert stock_of(product) == (10, 0, 10)
+
+    later = timezone.now() + timedelta(minutes=5)
+    results = run_together(
+        *[partial(stock.reservation_release, order_id="cancelled")] * 8,
+        *[partial(stock_audit, repair=True, now=later)] * 4,
+    )
+
+    assert not [result for result in results if isinstance(result, Exception)]
+    assert stock_of(product) == (14, 0, 6)
+    assert product_document(product).get("returns") == []
