@@ -105,11 +105,14 @@ lock() {
 
 # --- tests -------------------------------------------------------------------------------------
 
-# The tests' own connection settings: the machine's PostgreSQL and RabbitMQ (see README).
+# The tests' own connection settings: the machine's PostgreSQL, RabbitMQ and Redis (see README).
 test_env() {
   export PGHOST="${PGHOST:-127.0.0.1}" PGUSER="${PGUSER:-postgres}"
   export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
   export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672//}"
+  # The suites run with per-process caches; the tests that need Redis use TEST_REDIS_URL.
+  export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/1}"
+  unset REDIS_URL CACHE_KEY_PREFIX
   export DJANGO_DEBUG=false DJANGO_SECRET_KEY="test-secret-key-not-for-deployment-0123456789"
   export INTERNAL_API_TOKENS="test-internal-token,test-internal-token-previous"
   export DJANGO_ALLOWED_HOSTS="*" LOG_LEVEL="${LOG_LEVEL:-WARNING}" LOG_FORMAT="${LOG_FORMAT:-text}"

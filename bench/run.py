@@ -76,6 +76,13 @@ SYSTEM_ENV = {
     "THROTTLE_TOKEN_REFRESH_RATE": "1000000/minute",
     "JWT_ACCESS_TOKEN_MINUTES": "120",
     "LOGIN_FAILURE_LIMIT_PER_IP": "1000000",
+    # The write rate limits and the open-orders cap (every buyer orders from one address).
+    **{
+        f"THROTTLE_{scope}_{kind}_RATE": "1000000/minute"
+        for scope in ("ORDER_CREATE", "ORDER_PAY", "PRODUCT_CREATE", "REVIEW_CREATE")
+        for kind in ("USER", "IP")
+    },
+    "ORDER_MAX_OPEN_PER_USER": "1000000",
 }
 # Seeding over the API hashes a password twice per buyer (Argon2): on a loaded machine one call
 # can take far longer than a request under test may.

@@ -600,7 +600,24 @@ pm.test("the cookie is gone", () => pm.expect(pm.cookies.has("userAuthToken")).t
 """,
         ),
         request(
-            "Me with the GET-logged-out token is 401",
+            "Me with that token still works: the GET only cleared the cookie",
+            "GET",
+            "userUrl",
+            "/users/me",
+            token="sessionToken",
+            test=status(200),
+        ),
+        request(
+            "Log out that session (POST revokes)",
+            "POST",
+            "userUrl",
+            "/users/logout",
+            token="sessionToken",
+            body={"refresh": "{{sessionRefresh}}"},
+            test=status(200),
+        ),
+        request(
+            "Me with the POST-logged-out token is 401",
             "GET",
             "userUrl",
             "/users/me",
@@ -1028,6 +1045,15 @@ pm.test("the review, by the caller", () => {
 """,
         ),
         request(
+            "The seller reviewing their own product is 403",
+            "POST",
+            "productUrl",
+            "/product/{{productId}}/reviews",
+            token="sellerToken",
+            body={"rating": 5, "title": "Mine is great", "description": "Trust me."},
+            test=error(403, "own_product_review"),
+        ),
+        request(
             "Review the same product twice is 409",
             "POST",
             "productUrl",
@@ -1221,6 +1247,15 @@ pm.test("history: payment_pending → paid → confirmed", () => {
             token="buyerToken",
             body={"items": [{"productId": "{{productId}}", "quantity": 0}]},
             test=error(400, None, "items"),
+        ),
+        request(
+            "Place an order of more units of a product than one order may hold is 409",
+            "POST",
+            "orderUrl",
+            "/orders",
+            token="buyerToken",
+            body={"items": [{"productId": "{{productId}}", "quantity": 101}]},
+            test=error(409, "line_quantity_limit", "items"),
         ),
         request(
             "Place an order of an unknown product is 400",
@@ -1648,6 +1683,15 @@ pm.test("payment_pending for 25.00", () => {
 });
 pm.collectionVariables.set("oldClientOrderId", order.id);
 """,
+        ),
+        request(
+            "Old client: a cookie write from another site's page is 403",
+            "POST",
+            "orderUrl",
+            "/orders",
+            headers={"Origin": "https://evil.example.net"},
+            body={"productId": "{{oldProductId}}", "quantity": 1},
+            test=error(403, "untrusted_origin"),
         ),
         request(
             "Old client: GET /orders (cookie only)",

@@ -3,7 +3,8 @@
 One launcher serves both ``./manage_all.sh up|down|status|logs`` and the
 cross-service tests, so the system the tests drive is the system a newcomer
 runs. It chooses the stores (embedded: SQLite, SecantusDB, the filesystem
-Celery transport; real: PostgreSQL and RabbitMQ), migrates, creates the admin,
+Celery transport; real: PostgreSQL, RabbitMQ and, if one answers on 6379 or
+``REDIS_URL`` is set, Redis for the shared cache), migrates, creates the admin,
 starts the four services under gunicorn, the worker and the scheduler,
 records their process ids and waits until every ``/ready`` answers.
 
@@ -56,6 +57,10 @@ DEMO_PRODUCTS = [
 ]
 
 
+# Real mode uses the machine's Redis here, if one answers, for the shared cache.
+LOCAL_REDIS_PORT = 6379
+
+
 class SystemError(RuntimeError):
     """The system could not be brought up as asked."""
 
@@ -71,6 +76,9 @@ class Settings:
     database_prefix: str = "ecommerce_"
     broker_url: str | None = None
     mongodb_uri: str | None = None
+    # The shared cache (REDIS_URL); None: every cache per process.
+    redis_url: str | None = None
+    cache_key_prefix: str = "ecommerce"
     extra_env: dict[str, str] = field(default_factory=dict)
     # SecantusDB's port when no MONGODB_URI is given; None: a free one (tests).
     secantus_port: int | None = None
@@ -116,15 +124,19 @@ def from_environment(*, real: bool | None = False, var_dir: Path | None = None) 
         base = int(os.environ["ECOMMERCE_PORT_BASE"])
         settings.ports = {service: base + i for i, service in enumerate(WEB_SERVICES, start=1)}
         settings.secantus_port = base + 5
+        settings.cache_key_prefix = f"ecommerce-{base}"
     mode_file = settings.var_dir / "mode"
     if real is None:
         real = mode_file.is_file() and mode_file.read_text().strip() == "real"
     settings.mongodb_uri = os.environ.get("MONGODB_URI") or None
     settings.broker_url = os.environ.get("CELERY_BROKER_URL") or None
     configured = any(os.environ.get(f"{name.upper()}_DATABASE_URL") for name in RELATIONAL)
+    settings.redis_url = os.environ.get("REDIS_URL") or None
     if real or configured or settings.broker_url:
         settings.mode = "real"
         settings.broker_url = settings.broker_url or "amqp://guest:guest@127.0.0.1:5672//"
+        if not settings.redis_url and infra.port_open("127.0.0.1", LOCAL_REDIS_PORT):
+            settings.redis_url = f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0"
     return settings
 
 
@@ -188,7 +200,7 @@ class System:
             "PORT": str(settings.ports[service]),
             "PYTHONUNBUFFERED": "1",
             # The local system is plain http on 127.0.0.1: a Secure cookie would never be sent back.
-            "AUTH_COOKIE_SECURE": "false",
+            "DJANGO_SECURE_COOKIES": "false",
         }
         if service in RELATIONAL:
             env["DATABASE_URL"] = self.database_url(service)
@@ -197,6 +209,9 @@ class System:
             env["PAYMENT_SIMULATOR_ALLOWED"] = "true"
         if service == "product_service":
             env["MONGODB_URI"] = settings.mongodb_uri or ""
+        if settings.redis_url:
+            env["REDIS_URL"] = settings.redis_url
+            env["CACHE_KEY_PREFIX"] = settings.cache_key_prefix
         env.update(settings.extra_env)
         return env
 
@@ -295,8 +310,16 @@ class System:
             self._create_postgres_databases()
             if settings.broker_url and settings.broker_url.startswith("amqp"):
                 infra.ensure_rabbitmq()
+
         else:
             self.say(f"using embedded stores in {settings.var_dir} (SQLite, filesystem broker)")
+        if settings.redis_url:
+            self.say(f"using Redis at {settings.redis_url} for the shared cache")
+        elif settings.mode == "real":
+            self.say(
+                f"no Redis at 127.0.0.1:{LOCAL_REDIS_PORT} and no REDIS_URL: running without it"
+                " (every cache per process)"
+            )
         if not settings.mongodb_uri:
             self.start_secantus()
             self.say(

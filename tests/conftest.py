@@ -1,13 +1,15 @@
 """Cross-service tests: the real processes, driven only over HTTP.
 
 The session's system runs in real mode (PostgreSQL databases of its own, a
-private RabbitMQ vhost, SecantusDB) on free ports, through the same launcher
+private RabbitMQ vhost, SecantusDB, the machine's Redis under a key prefix of
+its own) on free ports, through the same launcher
 as ``./manage_all.sh up``.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 
 import pytest
 
@@ -28,6 +30,17 @@ FAST = {
     "EVENT_RETRY_BACKOFF_MAX_SECONDS": "2",
     # Every test user registers from 127.0.0.1.
     "THROTTLE_REGISTER_RATE": "100000/hour",
+    # ... and writes from there: the write rate limits stay out of the way, except the
+    # reviews' per-user rate, which tests/e2e/test_abuse_limits.py meets.
+    **{
+        f"THROTTLE_{scope}_{kind}_RATE": "100000/minute"
+        for scope in ("ORDER_CREATE", "ORDER_PAY", "PRODUCT_CREATE", "REVIEW_CREATE")
+        for kind in ("USER", "IP")
+    },
+    "THROTTLE_REVIEW_CREATE_USER_RATE": "20/minute",
+    # The access matrix's owner and the fault tests' buyers hold many unpaid orders at once;
+    # the open-orders cap is order_service's own (its tests meet it under concurrency).
+    "ORDER_MAX_OPEN_PER_USER": "100000",
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",
 }
@@ -41,6 +54,9 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory, name: str, **overrid
         database_prefix=f"ecommerce_{name}_",
         broker_url=infra.rabbitmq_vhost(f"ecommerce_{name}"),
         postgres_url=os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
+        # The machine's Redis, in the tests' database, under a prefix of this system's own.
+        redis_url=infra.redis_url_for_tests(),
+        cache_key_prefix=f"ecommerce_{name}_{secrets.token_hex(4)}",
         extra_env={**FAST, **overrides},
         quiet=True,
     )

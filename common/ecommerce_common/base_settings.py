@@ -7,11 +7,19 @@ cookies, hosts and middleware are the same everywhere.
 
 import os
 
-from ecommerce_common.settings import DEBUG, MAX_REQUEST_BODY_BYTES, MIDDLEWARE, TEMPLATES, env
+from ecommerce_common.settings import (
+    DEBUG,
+    MAX_REQUEST_BODY_BYTES,
+    MIDDLEWARE,
+    TEMPLATES,
+    caches,
+    env,
+)
 
 __all__ = [
     "ALLOWED_HOSTS",
     "APPEND_SLASH",
+    "CACHES",
     "CSRF_COOKIE_NAME",
     "CSRF_COOKIE_SECURE",
     "CSRF_TRUSTED_ORIGINS",
@@ -20,6 +28,7 @@ __all__ = [
     "MAX_REQUEST_BODY_BYTES",
     "MIDDLEWARE",
     "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_COOKIES",
     "SECURE_HSTS_SECONDS",
     "SECURE_PROXY_SSL_HEADER",
     "SESSION_COOKIE_HTTPONLY",
@@ -29,6 +38,7 @@ __all__ = [
     "STATIC_URL",
     "TEMPLATES",
     "TIME_ZONE",
+    "TRUSTED_ORIGINS",
     "USE_I18N",
     "USE_TZ",
     "X_FRAME_OPTIONS",
@@ -38,6 +48,13 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Browser origins (scheme://host[:port]) besides the API's own whose pages may write with the
+# userAuthToken cookie (ecommerce_common.user_auth); any other Origin or Referer is refused.
+TRUSTED_ORIGINS = env.list("TRUSTED_ORIGINS", default=CSRF_TRUSTED_ORIGINS)
+
+# "default" is each process's own; "shared" holds what every worker process and pod must see
+# alike (catalogue cache, verify cache, rate limits): Redis with REDIS_URL, else per process.
+CACHES = caches()
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -53,8 +70,11 @@ APPEND_SLASH = False
 _SERVICE = os.environ.get("DJANGO_SETTINGS_MODULE", "ecommerce").split(".")[0]
 SESSION_COOKIE_NAME = f"{_SERVICE}_sessionid"
 CSRF_COOKIE_NAME = f"{_SERVICE}_csrftoken"
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Cookies are sent over HTTPS only; false only where the API is served over plain HTTP (a laptop,
+# a minikube without TLS). user_service's userAuthToken follows it (AUTH_COOKIE_SECURE).
+SECURE_COOKIES = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,7 +4,10 @@ A service whose work does not stop with the broker (order_service: its outbox ho
 sets ``READY_REQUIRES_BROKER = False``: it stays ready while the broker is down, and ``/ready``
 reports the broker's state instead. ``READY_DETAILS`` names a function (dotted path) whose dict
 is added to a ready answer, e.g. order_service's outbox backlog.
-"""
+
+With ``REDIS_URL`` set, ``/ready`` also says whether the shared cache's Redis answers
+(``"redis": "ok"`` or ``"unreachable"``), but never fails on it: without Redis the
+service runs on, uncached."""
 
 from __future__ import annotations
 
@@ -54,11 +57,26 @@ def _check_broker() -> str | None:
     return None
 
 
+def _redis_detail() -> dict[str, str]:
+    from django.core.cache import caches
+
+    from ecommerce_common.cache import RedisCache
+    from ecommerce_common.settings import SHARED_CACHE_ALIAS
+
+    if SHARED_CACHE_ALIAS not in settings.CACHES:
+        return {}
+    cache = caches[SHARED_CACHE_ALIAS]
+    if not isinstance(cache, RedisCache):
+        return {}
+    return {"redis": "ok" if cache.ping() else "unreachable"}
+
+
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
     broker_required = getattr(settings, "READY_REQUIRES_BROKER", True)
     broker = _check_broker()
     problems = [p for p in (_check_databases(), broker if broker_required else None) if p]
+    detail = _redis_detail()
     if problems:
         logger.warning("not ready", extra={"problems": problems})
         return JsonResponse(
@@ -67,10 +85,11 @@ def ready(request: HttpRequest) -> JsonResponse:
                 "message": "; ".join(problems),
                 "code": "not_ready",
                 "errors": {},
+                **detail,
             },
             status=503,
         )
-    body: dict = {"status": "ready"}
+    body: dict = {"status": "ready", **detail}
     if not broker_required:
         body["broker"] = broker or "ok"
         if broker:

@@ -44,8 +44,44 @@ def database(*, dev_default: str) -> dict:
     return config
 
 
+_PERIODS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
+
+# scope: (per-user default, per-IP default). One IP may be a whole office behind NAT.
+WRITE_SCOPES: dict[str, tuple[str, str]] = {
+    "order_create": ("30/minute", "300/minute"),
+    "order_pay": ("30/minute", "300/minute"),
+    "product_create": ("30/minute", "300/minute"),
+    "review_create": ("30/minute", "300/minute"),
+}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"30/minute"`` → ``(30, 60)``."""
+    count, period = rate.split("/")
+    return int(count), _PERIODS[period.strip()[0]]
+
+
+def write_throttle_rates() -> dict[str, str]:
+    """``DEFAULT_THROTTLE_RATES`` entries ``<scope>_user`` and ``<scope>_ip`` from
+    ``THROTTLE_<SCOPE>_USER_RATE`` / ``THROTTLE_<SCOPE>_IP_RATE`` (empty: no limit)."""
+    rates: dict[str, str] = {}
+    for scope, (per_user, per_ip) in WRITE_SCOPES.items():
+        for kind, default in (("user", per_user), ("ip", per_ip)):
+            name = f"THROTTLE_{scope.upper()}_{kind.upper()}_RATE"
+            rate = env.str(name, default=default)
+            if not rate:
+                continue
+            try:
+                parse_rate(rate)
+            except (ValueError, KeyError, IndexError) as exc:
+                raise ImproperlyConfigured(f"{name} must look like 30/minute.") from exc
+            rates[f"{scope}_{kind}"] = rate
+    return rates
+
+
 def rest_framework(*, authentication: list[str], throttle_rates: dict | None = None) -> dict:
-    """DRF settings every service shares: JSON only, one error format, page-number lists."""
+    """DRF settings every service shares: JSON only, one error format, page-number lists,
+    the write rate limits (``ecommerce_common.throttling``) and the trusted proxy count."""
     return {
         "DEFAULT_AUTHENTICATION_CLASSES": authentication,
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -56,7 +92,10 @@ def rest_framework(*, authentication: list[str], throttle_rates: dict | None = N
         "PAGE_SIZE": 20,
         "EXCEPTION_HANDLER": "ecommerce_common.errors.exception_handler",
         "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-        "DEFAULT_THROTTLE_RATES": throttle_rates or {},
+        "DEFAULT_THROTTLE_RATES": {**write_throttle_rates(), **(throttle_rates or {})},
+        # Proxies in front of the service (the ingress) whose X-Forwarded-For names the
+        # client; 0: the peer address is the client, and X-Forwarded-For is ignored.
+        "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
         "UNAUTHENTICATED_USER": None,
         # Money travels as JSON numbers, as the old system's clients expect.
         "COERCE_DECIMAL_TO_STRING": False,
@@ -107,6 +146,49 @@ TEMPLATES: list[dict] = [
 
 # Largest request body accepted before it is read (413 above it).
 MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
+
+
+# Bumped when the shape of what the services keep in the shared cache changes, so a new
+# release never reads an older one's entries from a Redis both use.
+CACHE_VERSION = 1
+SHARED_CACHE_ALIAS = "shared"
+
+
+def redis_url() -> str:
+    """``REDIS_URL``, the Redis the services share (empty: none; every cache per process)."""
+    return env.str("REDIS_URL", default="")
+
+
+def caches() -> dict:
+    """``CACHES`` of every service (``base_settings``): ``default`` (per process) and ``shared``.
+
+    ``shared`` holds what every worker process and pod of a service should see alike (the
+    catalogue read cache and its generation, the verify cache, rate-limit counters). With
+    ``REDIS_URL`` set it is that Redis, through ``ecommerce_common.cache.RedisCache``
+    (Django's backend; an unreachable Redis is a miss with a WARNING, never an error).
+    Without it, it is a per-process ``LocMemCache``, as every cache was before. Redis keys are
+    ``CACHE_KEY_PREFIX:<SERVICE_NAME>:<version>:<key>`` (the chart sets the release name as the
+    prefix, tests a name per run), so services, releases and test runs can share one server.
+    """
+    local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if not redis_url():
+        return {"default": local, SHARED_CACHE_ALIAS: {**local, "LOCATION": "shared"}}
+    timeout = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
+    return {
+        "default": local,
+        SHARED_CACHE_ALIAS: {
+            "BACKEND": "ecommerce_common.cache.RedisCache",
+            "LOCATION": redis_url(),
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ecommerce"),
+            "KEY_FUNCTION": "ecommerce_common.cache.make_key",
+            "VERSION": CACHE_VERSION,
+            "OPTIONS": {
+                "socket_connect_timeout": timeout,
+                "socket_timeout": timeout,
+                "health_check_interval": 30,
+            },
+        },
+    }
 
 
 def celery_broker() -> tuple[str, dict]:

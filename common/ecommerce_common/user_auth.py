@@ -4,7 +4,16 @@ A request's access token (``Authorization: Bearer`` or the old system's
 ``userAuthToken`` cookie) is checked by user_service's ``/internal/verify``.
 A positive answer is cached for at most ``VERIFY_CACHE_SECONDS`` (≤ 30 s) and
 never past the token's own expiry, so a revoked token dies within 30 s
-everywhere; negative answers are never cached.
+everywhere; negative answers are never cached. The cache is the ``shared`` alias
+(Redis when ``REDIS_URL`` is set, else per process), keyed by the token's SHA-256:
+no token is stored.
+
+The cookie is sent by browsers on cross-site requests too (``SameSite=Lax`` still lets a
+top-level form POST through in some browsers and on old ones), so a cookie-authenticated
+write (POST, PUT, PATCH, DELETE) whose ``Origin`` (or, without one, ``Referer``) names
+another site than the API's own or one of ``TRUSTED_ORIGINS`` is refused with 403
+``untrusted_origin`` before anything runs. A request naming no origin at all (the old
+system's non-browser clients) and any ``Authorization: Bearer`` request are unaffected.
 """
 
 from __future__ import annotations
@@ -16,18 +25,23 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from functools import cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import caches
-from rest_framework import authentication, exceptions
+from django.http import HttpRequest
+from rest_framework import authentication, exceptions, status
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
-from ecommerce_common.errors import ServiceUnavailable
+from ecommerce_common.errors import ApiError, ServiceUnavailable
 from ecommerce_common.http import ServiceCallError, ServiceClient
-from ecommerce_common.settings import env
+from ecommerce_common.settings import SHARED_CACHE_ALIAS, env
 
 COOKIE_NAME = "userAuthToken"
 MAX_CACHE_SECONDS = 30
+# Shared by every worker process and pod when REDIS_URL is set; keys are token hashes.
+VERIFY_CACHE_ALIAS = SHARED_CACHE_ALIAS
 
 
 @dataclass(frozen=True)
@@ -49,13 +63,55 @@ class RemoteUser:
         return self.id
 
 
+class UntrustedOrigin(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "untrusted_origin"
+    default_detail = (
+        "A write authenticated by the userAuthToken cookie must come from a trusted origin; "
+        "send the token as Authorization: Bearer instead."
+    )
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower-cased ("" when it has none, e.g. ``null``)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def request_origin_check(request: HttpRequest) -> None:
+    """Refuse an unsafe request naming an origin other than the API's own or a trusted one."""
+    if request.method in SAFE_METHODS:
+        return
+    claimed = request.headers.get("Origin")
+    if claimed is None:
+        claimed = request.headers.get("Referer")
+        if not claimed:
+            return  # a non-browser client: no site to forge the request from
+    trusted = {_origin(url) for url in getattr(settings, "TRUSTED_ORIGINS", [])}
+    trusted.add(f"{request.scheme}://{request.get_host()}".lower())
+    origin = _origin(claimed)
+    if not origin or origin not in trusted:
+        raise UntrustedOrigin()
+
+
 def token_from_request(request: Request) -> str | None:
-    """The access token from the Authorization header, else from the ``userAuthToken`` cookie."""
+    """The access token from the Authorization header, else from the ``userAuthToken`` cookie.
+
+    The cookie on a write from an untrusted origin raises ``UntrustedOrigin`` (403).
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
-    return request.COOKIES.get(COOKIE_NAME) or None
+    token = request.COOKIES.get(COOKIE_NAME) or None
+    if token is not None:
+        request_origin_check(request)
+    return token
 
 
 def token_expiry(token: str) -> float | None:
@@ -94,7 +150,7 @@ def _cache_seconds(token: str, now: float) -> float:
 
 def verify_token(token: str) -> RemoteUser | None:
     """The user a token belongs to, or None when user_service rejects it."""
-    verify_cache = caches[getattr(settings, "VERIFY_CACHE_ALIAS", "default")]
+    verify_cache = caches[VERIFY_CACHE_ALIAS]
     key = _cache_key(token)
     now = time.time()
     cached = verify_cache.get(key)

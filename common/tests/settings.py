@@ -19,7 +19,8 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = common.MIDDLEWARE
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = common.caches()
+TRUSTED_ORIGINS = ["https://shop.example.com"]
 REST_FRAMEWORK = common.rest_framework(
     authentication=[
         "ecommerce_common.internal_auth.InternalTokenAuthentication",

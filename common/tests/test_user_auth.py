@@ -120,3 +120,77 @@ def test_verify_cache_seconds_comes_from_the_environment_when_settings_omit_it(
     verify_token(token)
 
     assert len(verify_server.calls) == 2
+
+
+# --- cookie-authenticated writes from other sites ----------------------------------------------
+
+
+@pytest.fixture
+def cookie_client(client, verify_server):
+    client.cookies["userAuthToken"] = verify_server.issue(ttl=300)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example.net"},
+        {"Origin": "null"},
+        {"Origin": "http://shop.example.com"},  # the trusted host, but over plain http
+        {"Referer": "https://evil.example.net/page?x=1"},
+        {"Origin": "https://evil.example.net", "Referer": "https://shop.example.com/"},
+    ],
+    ids=["foreign origin", "null origin", "other scheme", "foreign referer", "origin wins"],
+)
+def test_a_cookie_write_from_an_untrusted_origin_is_403_and_never_runs(
+    cookie_client, verify_server, method, headers
+):
+    response = getattr(cookie_client, method)("/me", headers=headers)
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "message": response.json()["message"],
+        "code": "untrusted_origin",
+        "errors": {},
+    }
+    assert verify_server.calls == []  # refused before the token was even verified
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Origin": "https://shop.example.com"},
+        {"Origin": "HTTPS://Shop.Example.com"},
+        {"Origin": "http://testserver"},
+        {"Referer": "https://shop.example.com/cart"},
+    ],
+    ids=[
+        "no origin (old clients)",
+        "trusted",
+        "trusted, any case",
+        "same origin",
+        "trusted referer",
+    ],
+)
+def test_a_cookie_write_without_origin_or_from_a_trusted_one_works(cookie_client, headers):
+    assert cookie_client.post("/me", headers=headers).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_cookie_read_from_another_site_works(cookie_client):
+    assert (
+        cookie_client.get("/me", headers={"Origin": "https://evil.example.net"}).status_code == 200
+    )
+
+
+@pytest.mark.django_db
+def test_a_bearer_write_from_another_site_works(client, verify_server):
+    token = verify_server.issue(ttl=300)
+    response = client.post(
+        "/me", headers={"Authorization": f"Bearer {token}", "Origin": "https://evil.example.net"}
+    )
+    assert response.status_code == 200

@@ -1,10 +1,16 @@
 from django.urls import include, path
 from rest_framework import serializers
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from ecommerce_common.internal_auth import InternalTokenAuthentication, IsInternalService
+from ecommerce_common.throttling import OrderCreateThrottle
 from ecommerce_common.user_auth import UserTokenAuthentication
 
 
@@ -19,7 +25,7 @@ def internal_view(request):
     return Response({"ok": True})
 
 
-@api_view(["GET"])
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
 @authentication_classes([UserTokenAuthentication])
 @permission_classes([IsAuthenticated])
 def me_view(request):
@@ -34,11 +40,20 @@ def echo_view(request):
     return Response(serializer.validated_data)
 
 
+@api_view(["GET", "POST"])
+@authentication_classes([UserTokenAuthentication])
+@permission_classes([IsAuthenticated])
+@throttle_classes([OrderCreateThrottle])
+def limited_write_view(request):
+    return Response({"ok": True})
+
+
 urlpatterns = [
     path("", include("ecommerce_common.urls")),
     path("internal/ping", internal_view),
     path("me", me_view),
     path("echo", echo_view),
+    path("limited", limited_write_view),
 ]
 
 handler404 = "ecommerce_common.errors.handler404"

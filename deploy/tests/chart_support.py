@@ -110,11 +110,25 @@ EXISTING_SECRET: dict[str, Any] = {
     "networkPolicy": {"enabled": False},
 }
 
+IN_CHART_REDIS: dict[str, Any] = {
+    "redis": {"enabled": True, "maxMemory": "200mb", "keyPrefix": "shop-eu"},
+}
+
+EXTERNAL_REDIS: dict[str, Any] = {
+    **EXTERNAL_STORES,
+    "externalRedis": {
+        "enabled": True,
+        "url": "rediss://:pw-redis-given@cache.example.internal:6380/3",
+    },
+}
+
 VALUE_SETS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "external-stores": EXTERNAL_STORES,
     "autoscaling-and-tls": SCALED_WITH_TLS,
     "existing-secret": EXISTING_SECRET,
+    "in-chart-redis": IN_CHART_REDIS,
+    "external-redis": EXTERNAL_REDIS,
 }
 
 

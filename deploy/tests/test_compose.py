@@ -24,6 +24,7 @@ STORE_OF = {
     "order-service": "postgresql",
     "integration-service": "postgresql",
 }
+STORES = ("postgresql", "mongodb", "rabbitmq", "redis")
 SECRET_VARIABLE = re.compile(r"(PASSWORD|SECRET|SECRET_KEY|TOKENS?)$")
 
 
@@ -49,13 +50,15 @@ def test_compose_runs_every_part_of_the_system(services):
         "postgresql",
         "mongodb",
         "rabbitmq",
+        "preflight",
+        "redis",
         *(_migrate(c) for c in WEB),
     }
 
 
 def test_every_long_running_service_has_a_healthcheck(services):
     for name, service in services.items():
-        if name.endswith("-migrate"):
+        if name.endswith("-migrate") or name == "preflight":
             assert service["restart"] == "no"
             continue
         check = service["healthcheck"]
@@ -100,8 +103,8 @@ def test_commands_are_those_of_the_conventions(services):
 
 def test_images_are_built_from_the_repository_with_the_service_argument(services):
     runs = {**{c: c for c in WEB}, **{_migrate(c): c for c in WEB}}
-    runs.update(worker="integration-service", beat="integration-service")
-    assert set(runs) == {n for n in services if n not in ("postgresql", "mongodb", "rabbitmq")}
+    runs.update(worker="integration-service", beat="integration-service", preflight="user-service")
+    assert set(runs) == {n for n in services if n not in STORES}
     for name, component in runs.items():
         assert services[name]["image"] == f"ecommerce/{component}:${{IMAGE_TAG:-1.0.0}}"
         # Built here, never pulled from a registry.
@@ -115,7 +118,7 @@ def test_images_are_built_from_the_repository_with_the_service_argument(services
 
 def test_application_containers_are_locked_down(services):
     for name, service in services.items():
-        if name in ("postgresql", "mongodb", "rabbitmq"):
+        if name in STORES:
             assert service["user"] == "999:999"
         else:
             assert service["user"] == "10001:10001", name
@@ -152,6 +155,54 @@ def test_every_variable_the_compose_file_needs_is_in_env_example():
             assert value == "change-me", f"{key} must not carry a real value"
 
 
+def _preflight(services, environment: dict[str, str]):
+    import subprocess
+    import sys
+
+    command = services["preflight"]["command"]
+    assert command[:2] == ["python", "-c"]
+    return subprocess.run(
+        [sys.executable, "-c", command[2]],
+        env={"PATH": "/usr/bin:/bin", **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _example_env() -> dict[str, str]:
+    return dict(
+        line.split("=", 1)
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+
+
+def test_nothing_starts_before_the_preflight_check_passes(services):
+    for name, service in services.items():
+        if name != "preflight":
+            assert service["depends_on"]["preflight"] == {
+                "condition": "service_completed_successfully"
+            }, name
+    secrets = {key for key in _example_env() if SECRET_VARIABLE.search(key)}
+    assert secrets <= set(services["preflight"]["environment"])
+
+
+def test_the_preflight_check_refuses_the_example_change_me_secrets(services):
+    example = _example_env()
+    refused = _preflight(services, example)
+    assert refused.returncode != 0
+    assert "ADMIN_PASSWORD" in refused.stderr
+    assert "INTERNAL_API_TOKENS" in refused.stderr
+
+    one_left = {key: f"real-{n}" for n, key in enumerate(example)}
+    one_left["RABBITMQ_PASSWORD"] = "change-me"
+    assert "RABBITMQ_PASSWORD" in _preflight(services, one_left).stderr
+
+    replaced = {key: f"real-{n}" for n, key in enumerate(example)}
+    assert _preflight(services, replaced).returncode == 0
+
+
 def test_the_real_env_file_is_never_committed():
     ignore = (DEPLOY / ".gitignore").read_text().split()
     assert ".env" in ignore
@@ -168,7 +219,18 @@ def test_files_mounted_into_the_stores_exist(services):
 def test_stores_run_the_same_pinned_images_as_the_chart(services):
     with helm_python.Chart.load(CHART) as chart:
         values = chart.values
-    for store in ("postgresql", "mongodb", "rabbitmq"):
+    for store in STORES:
         image = values[store]["image"]
         assert services[store]["image"] == f"{image['repository']}:{image['tag']}"
         assert re.search(r"\d+\.\d+\.?\d*", image["tag"]), f"{store} is not pinned to a release"
+
+
+def test_the_web_services_share_the_redis_cache_and_start_once_it_is_healthy(services):
+    for component in ("user-service", "product-service", "order-service"):
+        url = services[component]["environment"]["REDIS_URL"]
+        assert url == "redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD in deploy/.env}@redis:6379/0"
+        assert services[component]["depends_on"]["redis"] == {"condition": "service_healthy"}
+    redis = services["redis"]
+    assert redis["command"][redis["command"].index("--save") + 1] == ""
+    assert "--requirepass" in redis["command"]
+    assert not redis.get("volumes"), "a cache keeps nothing on a volume"

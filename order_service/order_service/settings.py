@@ -37,8 +37,6 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
 
 STATIC_ROOT = REPO_DIR / "var" / "static" / SERVICE_NAME
 
@@ -66,7 +64,9 @@ ORDER_PAYMENT_WINDOW_SECONDS = env.int("ORDER_PAYMENT_WINDOW_SECONDS", default=1
 ORDER_RESERVATION_GRACE_SECONDS = env.int(
     "ORDER_RESERVATION_GRACE_SECONDS", default=env.int("RESERVATION_GRACE_SECONDS", default=5 * 60)
 )
-ORDER_MAX_QUANTITY_PER_LINE = env.int("ORDER_MAX_QUANTITY_PER_LINE", default=1000)
+# Caps on the stock one account can hold unpaid (409 line_quantity_limit, too_many_open_orders).
+ORDER_MAX_QUANTITY_PER_LINE = env.int("ORDER_MAX_QUANTITY_PER_LINE", default=100)
+ORDER_MAX_OPEN_PER_USER = env.int("ORDER_MAX_OPEN_PER_USER", default=5)
 ORDER_MAX_LINES = env.int("ORDER_MAX_LINES", default=100)
 # A request holding an Idempotency-Key longer than this is presumed dead; its key is taken over.
 IDEMPOTENCY_CLAIM_STALE_SECONDS = env.int("IDEMPOTENCY_CLAIM_STALE_SECONDS", default=60)

@@ -24,12 +24,26 @@ class OrderErrorCode(StrEnum):
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     PRODUCT_SERVICE_UNAVAILABLE = "product_service_unavailable"
+    TOO_MANY_OPEN_ORDERS = "too_many_open_orders"
+    LINE_QUANTITY_LIMIT = "line_quantity_limit"
 
 
 class InsufficientStock(Conflict):
     default_code = OrderErrorCode.INSUFFICIENT_STOCK
     # The old system's message, which its clients match on.
     default_detail = "not sufficient inventory"
+
+
+class TooManyOpenOrders(Conflict):
+    default_code = OrderErrorCode.TOO_MANY_OPEN_ORDERS
+    default_detail = (
+        "Too many orders are awaiting payment; pay or cancel one before placing another."
+    )
+
+
+class LineQuantityLimit(Conflict):
+    default_code = OrderErrorCode.LINE_QUANTITY_LIMIT
+    default_detail = "An order line asks for more units of a product than one order may hold."
 
 
 class UnknownProduct(ApiError):

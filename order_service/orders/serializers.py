@@ -36,38 +36,30 @@ class ProductIdField(serializers.CharField):
         return value
 
 
-def _capped_quantity(value: int) -> int:
-    cap = settings.ORDER_MAX_QUANTITY_PER_LINE
-    if value > cap:
-        raise serializers.ValidationError(f"Ensure this value is less than or equal to {cap}.")
-    return value
+# Beyond this a quantity is not a number of units anyone orders (400); the configured cap per
+# line (ORDER_MAX_QUANTITY_PER_LINE, 409 line_quantity_limit) is orders.services' business.
+MAX_QUANTITY_ACCEPTED = 1_000_000
 
 
 class OrderLineInputSerializer(serializers.Serializer):
     productId = ProductIdField()
-    quantity = StrictIntegerField(min_value=1)
-
-    def validate_quantity(self, value: int) -> int:
-        return _capped_quantity(value)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY_ACCEPTED)
 
 
 class OrderCreateSerializer(serializers.Serializer):
     """``{items: [{productId, quantity}]}`` or the old ``{productId, quantity, totalAmount}``.
 
-    The same product on several lines is merged into one line (quantities added, the sum still
-    capped per line). ``totalAmount`` is never used as the price: if given, it must equal the
+    The same product on several lines is merged into one line (quantities added; the service
+    caps the sum per line). ``totalAmount`` is never used as the price: if given, it must equal the
     total computed from the catalogue's prices, or the order is refused (400 total_mismatch).
     """
 
     items = OrderLineInputSerializer(many=True, required=False)
     productId = ProductIdField(required=False)
-    quantity = StrictIntegerField(required=False, min_value=1)
+    quantity = StrictIntegerField(required=False, min_value=1, max_value=MAX_QUANTITY_ACCEPTED)
     totalAmount = serializers.DecimalField(
         required=False, max_digits=12, decimal_places=2, min_value=Decimal("0")
     )
-
-    def validate_quantity(self, value: int) -> int:
-        return _capped_quantity(value)
 
     def validate(self, attrs: dict) -> dict:
         has_items = "items" in attrs
@@ -96,10 +88,6 @@ class OrderCreateSerializer(serializers.Serializer):
         merged: dict[str, int] = {}
         for product_id, quantity in lines:
             merged[product_id] = merged.get(product_id, 0) + quantity
-        cap = settings.ORDER_MAX_QUANTITY_PER_LINE
-        too_many = {pid: f"At most {cap} per product." for pid, qty in merged.items() if qty > cap}
-        if too_many:
-            raise serializers.ValidationError({"items": too_many})
         return {"lines": list(merged.items()), "total_amount": attrs.get("totalAmount")}
 
 

@@ -15,10 +15,10 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from orders.errors import IllegalTransition, TotalMismatch
+from orders.errors import IllegalTransition, LineQuantityLimit, TooManyOpenOrders, TotalMismatch
 from orders.models import Order, OrderItem, StatusHistory
 from orders.outbox import outbox_event_add
 from orders.reservations import ReservedLine, reservation_create, reservation_release_quietly
@@ -81,6 +81,7 @@ def order_create(
     ``on_stored`` runs inside the storing transaction (the Idempotency-Key record). If the order
     cannot be stored, the reservation is released.
     """
+    _line_quantity_check(items=items)
     order_id = uuid.uuid4()
     reserved = reservation_create(
         order_id=str(order_id), items=items, ttl_seconds=reservation_ttl_seconds()
@@ -96,6 +97,7 @@ def order_create(
                 }
             )
         with transaction.atomic():
+            _open_orders_check(user_id=user_id)
             order = _order_store(order_id=order_id, user_id=user_id, total=total, reserved=reserved)
             if on_stored is not None:
                 on_stored(order)
@@ -104,6 +106,35 @@ def order_create(
         raise
     logger.info("order created", extra={"order_id": str(order_id), "user_id": user_id})
     return order
+
+
+def _line_quantity_check(*, items: list[tuple[str, int]]) -> None:
+    """At most ``ORDER_MAX_QUANTITY_PER_LINE`` units of a product per order (409), so that with
+    the open-orders cap one account cannot hold the catalogue's stock unpaid."""
+    cap = settings.ORDER_MAX_QUANTITY_PER_LINE
+    over = {product_id: f"At most {cap} per order." for product_id, qty in items if qty > cap}
+    if over:
+        raise LineQuantityLimit(errors={"items": over})
+
+
+def _open_orders_check(*, user_id: str) -> None:
+    """Refuse a new order while the user has ``ORDER_MAX_OPEN_PER_USER`` orders awaiting payment
+    (409; the caller releases the reservation just made).
+
+    Runs in the storing transaction; on PostgreSQL the count waits for a transaction-level
+    advisory lock on the user, so concurrent orders count one after the other and each sees
+    the ones stored before it. (Counted after reserving, not before as well: one query less on
+    every order; a refused order's stock goes back at once.)
+    """
+    limit = settings.ORDER_MAX_OPEN_PER_USER
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [user_id])
+    open_orders = Order.objects.filter(
+        user_id=user_id, status=INITIAL_STATUS, payment_deadline__gt=timezone.now()
+    ).count()
+    if open_orders >= limit:
+        raise TooManyOpenOrders(errors={"openOrders": f"At most {limit} awaiting payment."})
 
 
 def _order_store(

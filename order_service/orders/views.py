@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ecommerce_common.pagination import PageNumberPagination
+from ecommerce_common.throttling import OrderCreateThrottle, OrderPayThrottle
 from orders import idempotency, selectors, services
 from orders.models import Order
 from orders.serializers import (
@@ -57,6 +58,7 @@ def render_order_stored(order: Order) -> dict[str, Any]:
 class OrderListCreateView(APIView):
     # Read by the schema generator, which documents the page envelope and page parameters.
     pagination_class = PageNumberPagination
+    throttle_classes = [OrderCreateThrottle]  # POST only
 
     @extend_schema(
         parameters=[OrderListQuerySerializer],
@@ -71,8 +73,15 @@ class OrderListCreateView(APIView):
         return paginator.get_paginated_response([render_order(order) for order in page])
 
     @extend_schema(
+        description=(
+            "Reserves the stock and stores the order in `payment_pending`. 409: "
+            "`insufficient_stock` (nothing reserved), `line_quantity_limit` (more than "
+            "ORDER_MAX_QUANTITY_PER_LINE units of one product, 100 unless configured), "
+            "`too_many_open_orders` (ORDER_MAX_OPEN_PER_USER orders, 5 unless configured, "
+            "await payment). 429 with `Retry-After` past the write rate limits."
+        ),
         request=OrderCreateSerializer,
-        responses={201: OrderSerializer, **errors(400, 401, 409, 422, 503)},
+        responses={201: OrderSerializer, **errors(400, 401, 409, 422, 429, 503)},
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER)],
     )
     def post(self, request: Request) -> Response:
@@ -119,9 +128,11 @@ class OrderStatusView(APIView):
 
 
 class OrderPayView(APIView):
+    throttle_classes = [OrderPayThrottle]
+
     @extend_schema(
         request=OrderPaySerializer,
-        responses={200: OrderSerializer, **errors(400, 401, 402, 404, 409, 503)},
+        responses={200: OrderSerializer, **errors(400, 401, 402, 404, 409, 429, 503)},
     )
     def post(self, request: Request, order_id: UUID) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)

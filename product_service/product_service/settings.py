@@ -62,15 +62,17 @@ MIGRATION_MODULES = {
 
 # The public catalogue's read cache (products/catalogue_cache.py): answers of the public GET
 # routes and list totals, for CATALOGUE_CACHE_SECONDS (0 turns it off). 30 s is the bound the
-# system already has for a revoked token (VERIFY_CACHE_SECONDS): a change made through one
-# process shows there at once and everywhere else within 30 s. Per process by default (no
-# server to run); CATALOGUE_CACHE_URL (e.g. rediscache://host:6379/1) shares it instead.
+# system already has for a revoked token (VERIFY_CACHE_SECONDS). With REDIS_URL set the cache
+# and its generation are the "shared" Redis cache, so a change made through any process shows
+# through every worker and pod at once. Without it they are per process (no server to run):
+# a change shows at once through the process that made it and elsewhere within 30 s.
 CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=30)
-CATALOGUE_CACHE_ALIAS = "catalogue"
-CATALOGUE_CACHE = (
-    env.cache_url("CATALOGUE_CACHE_URL")
-    if env.str("CATALOGUE_CACHE_URL", default="")
-    else {
+CACHES = {**CACHES}  # A copy: base_settings' dict is every service's
+if common.redis_url():
+    CATALOGUE_CACHE_ALIAS = common.SHARED_CACHE_ALIAS
+else:
+    CATALOGUE_CACHE_ALIAS = "catalogue"
+    CACHES[CATALOGUE_CACHE_ALIAS] = {
         "BACKEND": "products.cache_backends.BoundedLocMemCache",
         "LOCATION": "catalogue",
         # Bytes of answers held per process; the entry count bounds the keys' own overhead.
@@ -79,12 +81,6 @@ CATALOGUE_CACHE = (
             "MAX_ENTRIES": 20_000,
         },
     }
-)
-# "default" holds only the verify client's positive answers (≤ 30 s, per process).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    CATALOGUE_CACHE_ALIAS: CATALOGUE_CACHE,
-}
 # A catalogue cache hit is answered right after the request id and security headers, before
 # routing, sessions and DRF; on the way out the cache sees every write.
 MIDDLEWARE = [*MIDDLEWARE]  # A copy: base_settings' list is every service's
@@ -116,6 +112,9 @@ SPECTACULAR_SETTINGS = common.spectacular(
 )
 
 # Reservation lifetimes accepted on POST /internal/reservations (seconds).
+# The old /product/list answers a plain array: at most 1000 products and this many bytes.
+PRODUCT_LIST_LEGACY_MAX_BYTES = env.int("PRODUCT_LIST_LEGACY_MAX_BYTES", default=2 * 1024 * 1024)
+
 RESERVATION_DEFAULT_TTL_SECONDS = env.int("RESERVATION_DEFAULT_TTL_SECONDS", default=15 * 60)
 RESERVATION_MAX_TTL_SECONDS = env.int("RESERVATION_MAX_TTL_SECONDS", default=24 * 60 * 60)
 

@@ -26,9 +26,13 @@ unmarked invalidates, so a write path added later errs on the fresh side. A read
 store, so an answer built while a write lands is stored under the old generation and never
 served.
 
-With the default backend the cache and its generation are per process: other gunicorn
-workers and pods see a change when their entries expire, within
-``CATALOGUE_CACHE_SECONDS``. A shared backend (``CATALOGUE_CACHE_URL``) shares both.
+With ``REDIS_URL`` set the cache is the ``shared`` Redis cache: entries and the generation
+are one for every gunicorn worker and pod, so a write through any of them is seen through
+all at once. Without it (the default) both are per process: other workers and pods see a
+change when their entries expire, within ``CATALOGUE_CACHE_SECONDS``. While Redis is
+unreachable every read is a miss answered from the store (``ecommerce_common.cache``); a
+write made during the outage cannot move the generation, so entries stored before it may be
+served for the rest of their TTL once Redis is back.
 The totals of the paginated lists (``count``) are cached the same way, per filter, by
 ``products.pagination``.
 """
@@ -57,6 +61,9 @@ CACHED_ROUTES = frozenset(
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 GENERATION_KEY = "catalogue:generation"
+# The generation outlives every entry by far; when it does expire (or Redis evicts it) a new
+# one starts, which only makes the older entries unreachable a little early.
+GENERATION_SECONDS = 24 * 60 * 60
 # How long a request waits for another thread's answer to the same question before
 # asking the store itself (that answer may be slow, or not cacheable).
 WAIT_FOR_OTHER_READER_SECONDS = 5.0
@@ -78,7 +85,7 @@ def generation() -> int:
     cache = _cache()
     value = cache.get(GENERATION_KEY)
     if value is None:
-        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=GENERATION_SECONDS)
         value = cache.get(GENERATION_KEY, 0)
     return value
 
@@ -91,7 +98,7 @@ def invalidate() -> None:
         cache.incr(GENERATION_KEY)
     except ValueError:
         # No generation held (never read, or evicted): any new value leaves old keys behind.
-        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+        cache.set(GENERATION_KEY, time.time_ns(), timeout=GENERATION_SECONDS)
 
 
 def _key(kind: str, *parts: object) -> str:

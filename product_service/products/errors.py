@@ -19,6 +19,7 @@ class ProductErrorCode(StrEnum):
     RESERVATION_IN_PROGRESS = "reservation_in_progress"
     ORDER_ID_REUSED = "order_id_reused"
     DUPLICATE_REVIEW = "duplicate_review"
+    OWN_PRODUCT_REVIEW = "own_product_review"
     PRODUCT_HAS_RESERVATIONS = "product_has_reservations"
     STOCK_CHANGED = "stock_changed"
 
@@ -62,6 +63,12 @@ class OrderIdReused(Conflict):
 class DuplicateReview(Conflict):
     default_code = ProductErrorCode.DUPLICATE_REVIEW
     default_detail = "You have already reviewed this product."
+
+
+class OwnProductReview(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = ProductErrorCode.OWN_PRODUCT_REVIEW
+    default_detail = "A seller cannot review their own product."
 
 
 class ProductHasReservations(Conflict):

@@ -11,7 +11,18 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from products.constants import MAX_RATING, MAX_TAG_LENGTH, MAX_TAGS, MIN_RATING, Category
+from products.constants import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_IMAGE_URL_LENGTH,
+    MAX_RATING,
+    MAX_REVIEW_DESCRIPTION_LENGTH,
+    MAX_REVIEW_TITLE_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    MAX_TITLE_LENGTH,
+    MIN_RATING,
+    Category,
+)
 from products.errors import InvalidFilter
 from products.ids import parse_object_id
 from products.selectors import ORDERINGS
@@ -56,7 +67,15 @@ def _is_storable(value: str) -> bool:
     return True
 
 
-@extend_schema_field(serializers.ListField(child=serializers.CharField()))
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "maxLength": MAX_TAG_LENGTH},
+        "maxItems": MAX_TAGS,
+        "description": f"At most {MAX_TAGS} tags of {MAX_TAG_LENGTH} characters; a single "
+        "string is taken as a one-element list (old clients).",
+    }
+)
 class TagsField(serializers.Field):
     """A list of strings; a single string is taken as a one-element list (old clients)."""
 
@@ -111,14 +130,20 @@ class StrictSerializer(serializers.Serializer):
 
 
 class ProductInputSerializer(StrictSerializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(allow_blank=True, required=False, default="")
+    title = serializers.CharField(max_length=MAX_TITLE_LENGTH)
+    description = serializers.CharField(
+        max_length=MAX_DESCRIPTION_LENGTH, allow_blank=True, required=False, default=""
+    )
     price = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=MAX_PRICE
     )
     category = serializers.ChoiceField(choices=Category.choices)
     quantity = StrictIntegerField(min_value=0, max_value=10_000_000)
-    imageUrl = serializers.CharField(max_length=2048, source="image_url")
+    imageUrl = serializers.CharField(
+        max_length=MAX_IMAGE_URL_LENGTH,
+        source="image_url",
+        help_text="Any non-empty string (old clients sent file names such as `image`).",
+    )
     tags = TagsField(required=False, default=list)
 
 
@@ -221,9 +246,11 @@ def parse_legacy_filter(raw: str | None) -> dict[str, Any]:
 
 class ReviewInputSerializer(StrictSerializer):
     rating = StrictIntegerField(min_value=MIN_RATING, max_value=MAX_RATING)
-    title = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    title = serializers.CharField(
+        max_length=MAX_REVIEW_TITLE_LENGTH, allow_blank=True, required=False, default=""
+    )
     description = serializers.CharField(
-        max_length=5000, allow_blank=True, required=False, default=""
+        max_length=MAX_REVIEW_DESCRIPTION_LENGTH, allow_blank=True, required=False, default=""
     )
 
 

@@ -14,7 +14,12 @@ from typing import Any
 from django.db import IntegrityError, connections
 from django.utils import timezone
 
-from products.errors import DuplicateReview, ProductHasReservations, StockChanged
+from products.errors import (
+    DuplicateReview,
+    OwnProductReview,
+    ProductHasReservations,
+    StockChanged,
+)
 from products.models import Product, Review
 
 logger = logging.getLogger(__name__)
@@ -113,7 +118,12 @@ def product_delete(*, product: Product) -> None:
 def review_create(
     *, product: Product, user_id: str, rating: int, title: str = "", description: str = ""
 ) -> Review:
-    """Post the user's one review of the product and count it into the product's rating."""
+    """Post the user's one review of the product and count it into the product's rating.
+
+    The seller cannot review what they sell (403 ``own_product_review``).
+    """
+    if product.seller == user_id:
+        raise OwnProductReview()
     try:
         review = Review.objects.create(
             product=product, user_id=user_id, rating=rating, title=title, description=description

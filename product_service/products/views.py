@@ -9,12 +9,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ecommerce_common.internal_auth import InternalTokenAuthentication, IsInternalService
 from ecommerce_common.pagination import PageNumberPagination
+from ecommerce_common.throttling import ProductCreateThrottle, ReviewCreateThrottle
 from products import catalogue_cache, selectors, services, stock, stock_audit
 from products.ids import parse_object_id
 from products.models import Product
@@ -38,8 +40,10 @@ from products.serializers import (
     parse_legacy_filter,
 )
 
-# The old list answers a plain array; this bounds it.
+# The old list answers a plain array; this bounds it in products and in bytes
+# (settings.PRODUCT_LIST_LEGACY_MAX_BYTES), and says when it was cut.
 LEGACY_LIST_LIMIT = 1000
+TRUNCATED_HEADER = "X-Results-Truncated"
 
 # The public reads that products.catalogue_cache serves, as the API documents them.
 CATALOGUE_CACHE_NOTE = (
@@ -89,10 +93,26 @@ def _create_product(request: Request) -> Response:
     return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
 
+def legacy_list_within(products: object, *, max_bytes: int) -> tuple[list[dict], bool]:
+    """The products' representations, in order, while the JSON array stays within
+    ``max_bytes``; and whether some were left out."""
+    renderer = JSONRenderer()
+    items: list[dict] = []
+    size = 2  # []
+    for product in products:
+        item = ProductSerializer(product).data
+        size += len(renderer.render(item)) + 1  # and a comma
+        if size > max_bytes:
+            return items, True
+        items.append(item)
+    return items, False
+
+
 class ProductListView(APIView):
     """``GET /product/``: the public catalogue; ``POST /product/``: list a product for sale."""
 
     permission_classes = [ReadOnlyOrAuthenticated]
+    throttle_classes = [ProductCreateThrottle]
     # Read by the schema generator, which documents the page envelope and page parameters.
     pagination_class = PageNumberPagination
 
@@ -122,7 +142,8 @@ class ProductListView(APIView):
         return paginator.get_paginated_response(ProductSerializer(page, many=True).data)
 
     @extend_schema(
-        request=ProductInputSerializer, responses={201: ProductSerializer, **errors(400, 401)}
+        request=ProductInputSerializer,
+        responses={201: ProductSerializer, **errors(400, 401, 429)},
     )
     def post(self, request: Request) -> Response:
         return _create_product(request)
@@ -131,8 +152,11 @@ class ProductListView(APIView):
 class ProductCreateLegacyView(APIView):
     """``POST /product/create``: the old create call, same body and answer as ``POST /product/``."""
 
+    throttle_classes = [ProductCreateThrottle]
+
     @extend_schema(
-        request=ProductInputSerializer, responses={201: ProductSerializer, **errors(400, 401)}
+        request=ProductInputSerializer,
+        responses={201: ProductSerializer, **errors(400, 401, 429)},
     )
     def post(self, request: Request) -> Response:
         return _create_product(request)
@@ -147,6 +171,17 @@ class ProductListLegacyView(APIView):
         description=CATALOGUE_CACHE_NOTE,
         parameters=[
             OpenApiParameter("filter", str, description='e.g. {"category": "Books"}'),
+            OpenApiParameter(
+                TRUNCATED_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description=(
+                    f"`true` when the answer was cut: it holds at most {LEGACY_LIST_LIMIT} "
+                    "products and at most `PRODUCT_LIST_LEGACY_MAX_BYTES` of JSON (2 MiB "
+                    "unless configured). Use `GET /product/` (paginated) for more."
+                ),
+            ),
             *CATALOGUE_CACHE_HEADERS,
         ],
         responses={200: ProductSerializer(many=True), **errors(400, 401)},
@@ -155,8 +190,14 @@ class ProductListLegacyView(APIView):
         parsed = parse_legacy_filter(request.query_params.get("filter"))
         products = selectors.product_list_legacy(
             category=parsed.get("category"), title=parsed.get("title"), product_id=parsed.get("id")
-        )[:LEGACY_LIST_LIMIT]
-        return Response(ProductSerializer(products, many=True).data)
+        )[: LEGACY_LIST_LIMIT + 1]
+        items, truncated = legacy_list_within(
+            products, max_bytes=settings.PRODUCT_LIST_LEGACY_MAX_BYTES
+        )
+        truncated = truncated or len(items) > LEGACY_LIST_LIMIT
+        return Response(
+            items[:LEGACY_LIST_LIMIT], headers={TRUNCATED_HEADER: str(truncated).lower()}
+        )
 
 
 class ProductDetailView(APIView):
@@ -223,6 +264,7 @@ class ProductReviewsView(APIView):
 
     permission_classes = [ReadOnlyOrAuthenticated]
     pagination_class = PageNumberPagination
+    throttle_classes = [ReviewCreateThrottle]
 
     @extend_schema(
         description=CATALOGUE_CACHE_NOTE,
@@ -238,8 +280,12 @@ class ProductReviewsView(APIView):
         return paginator.get_paginated_response(ReviewSerializer(page, many=True).data)
 
     @extend_schema(
+        description=(
+            "The caller's one review of the product: 409 `duplicate_review` for a second one, "
+            "403 `own_product_review` when the caller sells the product."
+        ),
         request=ReviewInputSerializer,
-        responses={201: ReviewSerializer, **errors(400, 401, 404, 409)},
+        responses={201: ReviewSerializer, **errors(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request: Request, product_id: str) -> Response:
         product = _product_or_404(product_id)

@@ -90,7 +90,8 @@ TABLE: list[Route] = [
           body=lambda c: {"currentPassword": "not-the-password", "newPassword": "M4trix-n3w-pass!"}),
     Route(USERS,    "POST",   "/users/logout",                            (401,  200,  200,  200,  401,  401),
           body=lambda c: {}),
-    Route(USERS,    "GET",    "/users/logout",                            (401,  200,  200,  200,  401,  401)),
+    # The old clients' GET only clears the cookie: it reads no token, so any caller gets 200.
+    Route(USERS,    "GET",    "/users/logout",                            (200,  200,  200,  200,  200,  200)),
     Route(USERS,    "GET",    "/internal/verify",                         (401,  401,  401,  401,  200,  401)),
     # --- product_service: the catalogue (reads open, writes by a user, edits by seller/admin)
     Route(PRODUCTS, "GET",    "/product/",                                (200,  200,  200,  200,  200,  200)),
@@ -107,7 +108,8 @@ TABLE: list[Route] = [
     Route(PRODUCTS, "PUT",    "/product/{product}",                       (401,  200,  404,  200,  401,  401),
           body=lambda c: product_body(title="Replaced", quantity=1)),
     Route(PRODUCTS, "DELETE", "/product/{product}",                       (401,  204,  404,  204,  401,  401)),
-    Route(PRODUCTS, "POST",   "/product/{product}/reviews",               (401,  201,  201,  201,  401,  401),
+    # The seller (the owner) cannot review their own product.
+    Route(PRODUCTS, "POST",   "/product/{product}/reviews",               (401,  403,  201,  201,  401,  401),
           body=lambda c: {"rating": 4, "title": "ok", "description": "fine"}),
     # --- product_service: the internal stock API
     Route(PRODUCTS, "POST",   "/internal/reservations",                   (401,  401,  401,  401,  201,  401),
@@ -117,6 +119,7 @@ TABLE: list[Route] = [
     Route(PRODUCTS, "POST",   "/internal/reservations/{reservation}/commit",  (401,  401,  401,  401,  200,  401)),
     Route(PRODUCTS, "POST",   "/internal/reservations/{reservation}/release", (401,  401,  401,  401,  200,  401)),
     Route(PRODUCTS, "POST",   "/internal/reservations/expire",            (401,  401,  401,  401,  200,  401)),
+    Route(PRODUCTS, "POST",   "/internal/stock/repair",                   (401,  401,  401,  401,  200,  401)),
     Route(PRODUCTS, "PUT",    "/internal/product/{product}/quantity",     (401,  401,  401,  401,  200,  401),
           body=lambda c: {"quantity": 1, "orderId": c.new_order_id()}),
     # --- order_service: orders (a user's own; others' are 404; the admin sees all)
@@ -322,6 +325,44 @@ def test_access(api, people, session, route: Route, actor: str, expected: int):
         assert public_view(api, session, context.product_id()) == before
     if expected == 302:
         assert "/admin/login/" in response.headers["Location"]
+
+
+# Writes the owner's token opens (any unsafe route a user may call), as a browser would send
+# them with the userAuthToken cookie from another site's page.
+COOKIE_WRITES = [
+    route
+    for route in TABLE
+    if route.method in ("POST", "PUT", "PATCH", "DELETE")
+    and not route.path.startswith("/internal")
+    and route.expected[ACTORS.index("user")] < 400
+    and route.expected[ACTORS.index("anon")] == 401
+]
+
+
+@pytest.mark.parametrize("route", COOKIE_WRITES, ids=[f"{r.service}:{r}" for r in COOKIE_WRITES])
+def test_a_cookie_write_from_another_site_is_refused_on_every_route(api, people, session, route):
+    """The owner's cookie, sent from another site's page: 403 untrusted_origin, nothing changed.
+    (The same request without an Origin is the ``user`` column above.)"""
+    context = Context(api, people)
+    path = context.path(route.path)
+    body = route.body(context) if route.body else None
+    before = public_view(api, session, context.product_id()) if context._product else None
+    token = people.fresh_token("user") if route.path == "/users/logout" else people.owner_token
+
+    response = session.request(
+        route.method,
+        api.url(route.service, path),
+        headers={"Cookie": f"userAuthToken={token}", "Origin": "https://evil.example.net"},
+        json=body,
+        timeout=15,
+    )
+
+    assert response.status_code == 403, f"{route}: {response.status_code} {response.text[:300]}"
+    assert response.json()["code"] == "untrusted_origin"
+    if before is not None:
+        assert public_view(api, session, context.product_id()) == before
+    if route.path == "/users/logout":
+        assert api.call("GET", USERS, "/users/me", token=token).status_code == 200
 
 
 def test_order_lists_are_scoped_to_their_owner(api, people):

@@ -42,9 +42,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Nothing that must be shared between worker processes lives in the cache: throttling
-# state is kept in the database (users.models.RateLimitEvent).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# CACHES: base_settings'. The login, password-change, registration and refresh limits are
+# kept in the database (users.models.RateLimitEvent), shared by every worker process.
 
 AUTH_USER_MODEL = "users.User"
 PASSWORD_HASHERS = [
@@ -78,9 +77,6 @@ REST_FRAMEWORK = common.rest_framework(
         "token_refresh": env.str("THROTTLE_TOKEN_REFRESH_RATE", default="120/minute"),
     },
 )
-# Proxies in front of the service (the ingress) whose X-Forwarded-For may be trusted
-# to name the client; 0 means the peer address is the client.
-REST_FRAMEWORK["NUM_PROXIES"] = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 SPECTACULAR_SETTINGS = common.spectacular(
     title="user_service API",
@@ -102,7 +98,7 @@ SIMPLE_JWT = {
 
 # The access-token cookie the old system's clients rely on.
 AUTH_COOKIE_NAME = "userAuthToken"
-AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=not DEBUG)
+AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=SECURE_COOKIES)
 
 # Failed logins allowed per window before further attempts answer 429.
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
@@ -110,3 +106,7 @@ LOGIN_FAILURE_LIMIT_PER_EMAIL = env.int("LOGIN_FAILURE_LIMIT_PER_EMAIL", default
 LOGIN_FAILURE_LIMIT_PER_IP = env.int("LOGIN_FAILURE_LIMIT_PER_IP", default=30)
 
 LOGGING = logging_config(service=SERVICE_NAME)
+
+# What `manage.py ensure_admin` calls to end an account's sessions (its tokens) when it
+# promotes the account or resets the admin's password.
+USER_SESSIONS_REVOKE = "users.services.user_sessions_revoke"

@@ -111,16 +111,51 @@ def user_update(
     return user
 
 
+@dataclass(frozen=True)
+class RateLimitAttempt:
+    """An attempt counted by ``rate_limit_attempt``: its events (one per limit), or the wait."""
+
+    event_ids: list[int]
+    wait: int | None
+
+
+def rate_limit_attempt(
+    *, limits: list[tuple[str, str, int]], window_seconds: int
+) -> RateLimitAttempt:
+    """Count one attempt under every ``(scope, key, limit)``, then check: atomic under concurrency.
+
+    The events are written (and committed) first and the counts read after, so of any number of
+    concurrent attempts at most ``limit`` see themselves within it: each one counts every
+    attempt written before its own. An attempt over a limit takes its events back (a refused
+    attempt does not prolong the wait) and answers the seconds to wait.
+    """
+    now = timezone.now()
+    events = RateLimitEvent.objects.bulk_create(
+        [RateLimitEvent(scope=scope, key=key, created_at=now) for scope, key, _ in limits]
+    )
+    event_ids = [event.pk for event in events]
+    waits = [
+        wait
+        for scope, key, limit in limits
+        if (
+            wait := rate_limit_wait(
+                scope=scope, key=key, limit=limit + 1, window_seconds=window_seconds
+            )
+        )
+        is not None
+    ]
+    if waits:
+        RateLimitEvent.objects.filter(pk__in=event_ids).delete()
+        return RateLimitAttempt(event_ids=[], wait=max(waits))
+    return RateLimitAttempt(event_ids=event_ids, wait=None)
+
+
 def rate_limit_consume(*, scope: str, key: str, limit: int, window_seconds: int) -> int | None:
     """Count one event for ``key`` unless it is over ``limit``; answer the wait when it is."""
-    wait = rate_limit_wait(scope=scope, key=key, limit=limit, window_seconds=window_seconds)
-    if wait is None:
-        now = timezone.now()
-        RateLimitEvent.objects.filter(
-            scope=scope, key=key, created_at__lte=now - timedelta(seconds=window_seconds)
-        ).delete()
-        RateLimitEvent.objects.create(scope=scope, key=key, created_at=now)
-    return wait
+    RateLimitEvent.objects.filter(
+        scope=scope, key=key, created_at__lte=timezone.now() - timedelta(seconds=window_seconds)
+    ).delete()
+    return rate_limit_attempt(limits=[(scope, key, limit)], window_seconds=window_seconds).wait
 
 
 def _email_key(email: str) -> str:
@@ -128,35 +163,11 @@ def _email_key(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()
 
 
-def _login_throttle_wait(*, email: str, client_ip: str | None) -> int | None:
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    waits = [
-        rate_limit_wait(
-            scope=LOGIN_SCOPE_EMAIL,
-            key=_email_key(email),
-            limit=settings.LOGIN_FAILURE_LIMIT_PER_EMAIL,
-            window_seconds=window,
-        )
-    ]
+def _login_attempt(*, email: str, client_ip: str | None) -> RateLimitAttempt:
+    limits = [(LOGIN_SCOPE_EMAIL, _email_key(email), settings.LOGIN_FAILURE_LIMIT_PER_EMAIL)]
     if client_ip:
-        waits.append(
-            rate_limit_wait(
-                scope=LOGIN_SCOPE_IP,
-                key=client_ip,
-                limit=settings.LOGIN_FAILURE_LIMIT_PER_IP,
-                window_seconds=window,
-            )
-        )
-    blocked = [wait for wait in waits if wait is not None]
-    return max(blocked) if blocked else None
-
-
-def _login_failure_record(*, email: str, client_ip: str | None) -> None:
-    now = timezone.now()
-    events = [RateLimitEvent(scope=LOGIN_SCOPE_EMAIL, key=_email_key(email), created_at=now)]
-    if client_ip:
-        events.append(RateLimitEvent(scope=LOGIN_SCOPE_IP, key=client_ip, created_at=now))
-    RateLimitEvent.objects.bulk_create(events)
+        limits.append((LOGIN_SCOPE_IP, client_ip, settings.LOGIN_FAILURE_LIMIT_PER_IP))
+    return rate_limit_attempt(limits=limits, window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
 
 
 def _user_lock(*, user_id: int) -> User | None:
@@ -229,23 +240,26 @@ def user_sessions_revoke(*, user: User) -> None:
 def user_login(*, email: str, password: str, client_ip: str | None) -> tuple[User, TokenPair]:
     """Check the credentials and issue a token pair in a new session; repeated failures answer 429.
 
-    Failures count per email and per client IP. A success clears the email's failures but
-    not the IP's, so an attacker cannot reset the IP count by logging into their own account.
+    Failures count per email and per client IP. Each attempt is counted before its password is
+    checked (``rate_limit_attempt``), so concurrent guesses cannot all slip past the limit
+    while the hashes are computed; a success takes its own attempt back. A success clears the
+    email's failures but not the IP's, so an attacker cannot reset the IP count by logging into
+    their own account.
     """
     email = email.strip().lower()
-    wait = _login_throttle_wait(email=email, client_ip=client_ip)
-    if wait is not None:
+    attempt = _login_attempt(email=email, client_ip=client_ip)
+    if attempt.wait is not None:
         logger.warning("login throttled", extra={"client_ip": client_ip})
-        raise LoginThrottled(wait=wait)
+        raise LoginThrottled(wait=attempt.wait)
 
     user = authenticate(request=None, email=email, password=password)
     if user is None:
-        _login_failure_record(email=email, client_ip=client_ip)
         logger.info("login failed", extra={"client_ip": client_ip})
-        raise InvalidCredentials()
+        raise InvalidCredentials()  # the attempt stays counted: a failure
 
     with transaction.atomic():
         RateLimitEvent.objects.filter(scope=LOGIN_SCOPE_EMAIL, key=_email_key(email)).delete()
+        RateLimitEvent.objects.filter(pk__in=attempt.event_ids).delete()
         now = timezone.now()
         # Only if the password checked above is still the user's: a password change that
         # committed in between would otherwise miss this new session. The update holds the
@@ -379,22 +393,21 @@ def user_password_change(*, user: User, current_password: str, new_password: str
     The answer's pair belongs to the new session, so the caller stays logged in while every
     other device (and anyone holding an old token) has to log in with the new password.
     Wrong current passwords are counted per user with the login limits
-    (``LOGIN_FAILURE_LIMIT_PER_EMAIL`` per ``LOGIN_FAILURE_WINDOW_SECONDS``), so a stolen
-    access token is no way to guess the password faster than the login allows.
+    (``LOGIN_FAILURE_LIMIT_PER_EMAIL`` per ``LOGIN_FAILURE_WINDOW_SECONDS``), each before its
+    check as at login, so a stolen access token is no way to guess the password faster than
+    the login allows, not even with concurrent requests.
     """
     key = str(user.pk)
-    wait = rate_limit_wait(
-        scope=PASSWORD_CHANGE_SCOPE,
-        key=key,
-        limit=settings.LOGIN_FAILURE_LIMIT_PER_EMAIL,
+    attempt = rate_limit_attempt(
+        limits=[(PASSWORD_CHANGE_SCOPE, key, settings.LOGIN_FAILURE_LIMIT_PER_EMAIL)],
         window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS,
     )
-    if wait is not None:
+    if attempt.wait is not None:
         logger.warning("password change throttled", extra={"user_id": user.pk})
-        raise PasswordChangeThrottled(wait=wait)
+        raise PasswordChangeThrottled(wait=attempt.wait)
     if not user.check_password(current_password):
-        RateLimitEvent.objects.create(scope=PASSWORD_CHANGE_SCOPE, key=key)
-        raise WrongPassword()
+        raise WrongPassword()  # the attempt stays counted
+    RateLimitEvent.objects.filter(pk__in=attempt.event_ids).delete()
     _password_validate(password=new_password, user=user, field="newPassword")
 
     with transaction.atomic():

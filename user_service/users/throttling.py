@@ -6,15 +6,8 @@ from rest_framework import throttling
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from ecommerce_common.settings import parse_rate
 from users.services import rate_limit_consume
-
-_PERIODS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """``"60/hour"`` → ``(60, 3600)``."""
-    count, period = rate.split("/")
-    return int(count), _PERIODS[period.strip()[0]]
 
 
 class DatabaseRateThrottle(throttling.BaseThrottle):

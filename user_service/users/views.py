@@ -128,14 +128,26 @@ class TokenRefreshView(APIView):
         return _token_pair_response(message="Token refreshed.", tokens=tokens)
 
 
+def _cookie_cleared(response: Response) -> Response:
+    response.delete_cookie(settings.AUTH_COOKIE_NAME, path="/", samesite="Lax")
+    return response
+
+
 class LogoutView(APIView):
+    """``POST`` revokes; ``GET`` (the old clients') only clears the cookie: a GET is what any
+    other site can make a browser send (a link, an image), so it must change nothing."""
+
     permission_classes = [IsAuthenticated]
 
-    def _logout(self, request: Request, refresh: str | None) -> Response:
-        user_logout(user=request.user, access_token=request.auth, refresh=refresh)
-        response = Response({"message": "Logged out."})
-        response.delete_cookie(settings.AUTH_COOKIE_NAME, path="/", samesite="Lax")
-        return response
+    def get_authenticators(self) -> list:
+        if getattr(self.request, "method", None) == "GET":
+            return []
+        return super().get_authenticators()
+
+    def get_permissions(self) -> list:
+        if getattr(self.request, "method", None) == "GET":
+            return [AllowAny()]
+        return super().get_permissions()
 
     @extend_schema(
         description=(
@@ -149,14 +161,23 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         data = serializers.LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._logout(request, data.validated_data.get("refresh"))
+        user_logout(
+            user=request.user, access_token=request.auth, refresh=data.validated_data.get("refresh")
+        )
+        return _cookie_cleared(Response({"message": "Logged out."}))
 
     @extend_schema(
-        description="Kept for the old clients: revokes the access token used and clears the cookie.",
-        responses={200: serializers.MessageOutputSerializer, 401: ERROR},
+        description=(
+            "Kept for the old clients: clears the `userAuthToken` cookie and nothing else; no "
+            "token is read or revoked (a GET can be sent by any site). `POST` revokes."
+        ),
+        request=None,
+        responses={200: serializers.MessageOutputSerializer},
     )
     def get(self, request: Request) -> Response:
-        return self._logout(request, None)
+        return _cookie_cleared(
+            Response({"message": "Cookie cleared; POST /users/logout revokes the tokens."})
+        )
 
 
 class MeView(APIView):

@@ -103,6 +103,22 @@ def ensure_rabbitmq(host: str = "127.0.0.1", port: int = 5672) -> None:
     raise InfrastructureError(f"RabbitMQ is not running on {host}:{port} and is not installed.")
 
 
+def ensure_redis(host: str = "127.0.0.1", port: int = 6379) -> None:
+    if port_open(host, port):
+        return
+    if shutil.which("redis-server"):
+        _run(["redis-server", "--port", str(port), "--bind", host, "--daemonize", "yes"])
+        if wait_for_port(host, port, timeout=30):
+            return
+        raise InfrastructureError(f"Redis is installed but did not start on {port}.")
+    raise InfrastructureError(f"Redis is not running on {host}:{port} and is not installed.")
+
+
+def redis_url_for_tests() -> str:
+    """The Redis database the tests use (``TEST_REDIS_URL``), apart from real mode's db 0."""
+    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+
+
 def wait_for_http(
     url: str, *, timeout: float = 60.0, process: subprocess.Popen | None = None
 ) -> None:

@@ -2,7 +2,7 @@
 
 ini options (in a service's ``pytest.ini``):
 
-- ``ecommerce_require = postgres rabbitmq``: start those servers if installed
+- ``ecommerce_require = postgres rabbitmq redis``: start those servers if installed
   but stopped, and fail the run loudly if absent.
 - ``ecommerce_mongodb = true``: start a throwaway SecantusDB for the run and
   point ``MONGODB_URI`` at it (unless ``MONGODB_URI`` is already set).
@@ -26,7 +26,10 @@ from ecommerce_common.testing import infra
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
-        "ecommerce_require", "servers the tests need (postgres, rabbitmq)", type="args", default=[]
+        "ecommerce_require",
+        "servers the tests need (postgres, rabbitmq, redis)",
+        type="args",
+        default=[],
     )
     parser.addini("ecommerce_mongodb", "start a SecantusDB for the run", type="bool", default=False)
     parser.addini(
@@ -54,6 +57,8 @@ def pytest_load_initial_conftests(
             infra.ensure_postgres()
         if "rabbitmq" in required:
             infra.ensure_rabbitmq()
+        if "redis" in required:
+            infra.ensure_redis()
     except infra.InfrastructureError as exc:
         raise pytest.UsageError(str(exc)) from exc
     if want_mongodb and not os.environ.get("MONGODB_URI"):
@@ -99,7 +104,66 @@ def verify_server(settings):
     server = VerifyServer()
     settings.USER_SERVICE_URL = server.url
     user_auth._user_service.cache_clear()
-    caches[getattr(settings, "VERIFY_CACHE_ALIAS", "default")].clear()
+    caches[user_auth.VERIFY_CACHE_ALIAS].clear()
     yield server
     server.shutdown()
     user_auth._user_service.cache_clear()
+
+
+@pytest.fixture
+def redis_caches(settings, monkeypatch):
+    """The service's ``CACHES`` as with ``REDIS_URL`` set: ``shared`` is the machine's Redis
+    (``TEST_REDIS_URL``), under a key prefix of this test's own, emptied afterwards.
+
+    Yields the raw ``redis.Redis`` client, to look at what the cache stored. Needs
+    ``ecommerce_require = redis``.
+    """
+    import uuid
+
+    import redis
+    from django.core.cache import caches
+
+    from ecommerce_common import cache as redis_cache
+    from ecommerce_common import settings as common
+
+    url = infra.redis_url_for_tests()
+    prefix = f"{os.environ.get('TEST_DATABASE_PREFIX', 'ecommerce_')}test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("REDIS_URL", url)
+    monkeypatch.setenv("CACHE_KEY_PREFIX", prefix)
+    redis_cache._down_until.clear()
+    settings.CACHES = {**settings.CACHES, **common.caches()}
+    client = redis.Redis.from_url(url)
+    yield client
+    caches[common.SHARED_CACHE_ALIAS].clear()
+    leftover = list(client.scan_iter(match=f"{prefix}:*"))
+    client.close()
+    redis_cache._down_until.clear()
+    assert not leftover, f"clear() left {len(leftover)} keys under {prefix}"
+
+
+@pytest.fixture
+def unreachable_redis_caches(settings, monkeypatch):
+    """The service's ``CACHES`` with ``REDIS_URL`` pointing where nothing listens (Redis down).
+
+    Yields the ``shared`` cache."""
+    from django.core.cache import caches
+
+    from ecommerce_common import cache as redis_cache
+    from ecommerce_common import settings as common
+
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{infra.free_port()}/0")
+    redis_cache._down_until.clear()
+    settings.CACHES = {**settings.CACHES, **common.caches()}
+    yield caches[common.SHARED_CACHE_ALIAS]
+    redis_cache._down_until.clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_shared_cache() -> None:
+    """Every Django test starts with no rate-limit counts (``caches["shared"]``)."""
+    from django.conf import settings
+
+    if settings.configured and "shared" in getattr(settings, "CACHES", {}):
+        from django.core.cache import caches
+
+        caches["shared"].clear()

@@ -104,6 +104,25 @@ def _empty_catalogue_cache(settings):
 
 
 @pytest.fixture
+def redis_catalogue(redis_caches, settings):
+    """The catalogue cache as with ``REDIS_URL`` set: on the shared Redis cache, empty.
+
+    Yields the raw Redis client."""
+    from ecommerce_common import settings as common
+
+    settings.CATALOGUE_CACHE_ALIAS = common.SHARED_CACHE_ALIAS
+    return redis_caches
+
+
+@pytest.fixture(params=["per-process", "redis"])
+def catalogue_backend(request) -> str:
+    """Run a test on both catalogue cache backends: per process (no ``REDIS_URL``) and Redis."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_catalogue")
+    return request.param
+
+
+@pytest.fixture
 def seller_client(verify_server) -> APIClient:
     return _client_for(verify_server.issue(user_id=SELLER_ID))
 

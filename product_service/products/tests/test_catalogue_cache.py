@@ -1,4 +1,5 @@
-"""The catalogue read cache: hits, keys, invalidation by writes, refusals, headers, counts.
+"""The catalogue read cache: hits, keys, invalidation by writes, refusals, headers, counts,
+each on the per-process cache and on the shared Redis (``REDIS_URL``).
 
 Changes made straight in the store (a factory, a queryset update) stand for a change made
 by another process: this process's cache does not see them until its entries expire.
@@ -20,6 +21,11 @@ from rest_framework.test import APIClient
 from products import catalogue_cache
 from products.models import Product, Reservation
 from products.tests.factories import ProductFactory, ReviewFactory
+
+
+@pytest.fixture(autouse=True)
+def _on_each_backend(catalogue_backend):
+    """Every test here runs on the per-process cache and on Redis (``REDIS_URL`` set)."""
 
 
 def _changed_behind_the_cache(product: Product, title: str) -> None:
@@ -211,8 +217,9 @@ def _delete_other_product(seller_client, internal_client, product):
     return seller_client.delete(f"/product/{other.pk}")
 
 
-def _post_review(seller_client, internal_client, product):
-    return seller_client.post(f"/product/{product.pk}/reviews", {"rating": 5}, format="json")
+def _post_review(other_client, internal_client, product):
+    # By another user: a seller cannot review their own product.
+    return other_client.post(f"/product/{product.pk}/reviews", {"rating": 5}, format="json")
 
 
 @pytest.mark.parametrize(
@@ -220,7 +227,7 @@ def _post_review(seller_client, internal_client, product):
     [_create_product, _edit_product, _restock, _delete_other_product, _post_review],
 )
 def test_catalogue_write_through_this_process_invalidates_every_entry(
-    api_client, seller_client, internal_client, write
+    api_client, seller_client, other_client, internal_client, write
 ):
     product = ProductFactory(seller="7", title="Lamp")
     paths = _paths(product)
@@ -228,7 +235,8 @@ def test_catalogue_write_through_this_process_invalidates_every_entry(
         assert api_client.get(path)["X-Cache"] == "miss"
     _changed_behind_the_cache(product, "Lamp, renamed elsewhere")
 
-    response = write(seller_client, internal_client, product)
+    writer = other_client if write is _post_review else seller_client
+    response = write(writer, internal_client, product)
 
     assert response.status_code < 300, response.content
     after = {route: api_client.get(path) for route, path in paths.items()}

@@ -6,68 +6,29 @@ so the conditional updates are exercised across processes and threads, not mocke
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 from bson import ObjectId
-from pymongo import MongoClient
 
-from ecommerce_common.testing.infra import Process, free_port, wait_for_http
+from products.tests.service_process import running_product_service
 
-SERVICE_DIR = Path(__file__).resolve().parents[2]
-GUNICORN_CONF = SERVICE_DIR.parent / "deploy" / "gunicorn.conf.py"
 INTERNAL_TOKEN = "concurrency-internal-token"
 
 
 @pytest.fixture(scope="module")
 def running_service(verify_server_module):
     """product_service under gunicorn (2 workers, 8 threads each) on a database of its own."""
-    uri = os.environ["MONGODB_URI"]
-    db_name = f"concurrency_{uuid.uuid4().hex[:12]}"
-    port = free_port()
-    env = {
-        "MONGODB_URI": uri,
-        "MONGODB_DB_NAME": db_name,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "concurrency-test-secret-key-0123456789-abcdefghij",
-        "DJANGO_ALLOWED_HOSTS": "*",
-        "INTERNAL_API_TOKENS": INTERNAL_TOKEN,
-        "USER_SERVICE_URL": verify_server_module.url,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": "2",
-        "GUNICORN_THREADS": "8",
-        "LOG_LEVEL": "WARNING",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=SERVICE_DIR,
-        env={**os.environ, **env},
-        check=True,
-        timeout=120,
-    )
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    process = Process(
-        "product_service",
-        [gunicorn, "-c", str(GUNICORN_CONF), "product_service.wsgi:application"],
-        env=env,
-        cwd=SERVICE_DIR,
-    ).start()
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{base_url}/ready", timeout=60, process=process.popen)
-        yield base_url, MongoClient(uri)[db_name]
-    finally:
-        process.stop()
-        MongoClient(uri).drop_database(db_name)
+    with running_product_service(
+        name="concurrency",
+        internal_token=INTERNAL_TOKEN,
+        verify_url=verify_server_module.url,
+        env={"GUNICORN_THREADS": "8"},
+    ) as service:
+        yield service.base_url, service.database
 
 
 @pytest.fixture(scope="module")

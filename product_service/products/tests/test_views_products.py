@@ -121,6 +121,11 @@ def test_product_create_with_a_revoked_token_is_401(verify_server, api_client):
         ({"imageUrl": ""}, "imageUrl"),
         ({"tags": [1, 2]}, "tags"),
         ({"tags": {"$ne": 1}}, "tags"),
+        ({"title": "T" * 201}, "title"),
+        ({"description": "D" * 5001}, "description"),
+        ({"imageUrl": "https://img.example.com/" + "i" * 2030}, "imageUrl"),
+        ({"tags": [f"tag{n}" for n in range(21)]}, "tags"),
+        ({"tags": ["t" * 51]}, "tags"),
     ],
 )
 def test_product_create_rejects_bad_input(seller_client, change, field):
@@ -130,6 +135,50 @@ def test_product_create_rejects_bad_input(seller_client, change, field):
     assert response.json()["code"] == "invalid"
     assert field in response.json()["errors"]
     assert not Product.objects.exists()
+
+
+def test_product_create_takes_every_field_at_its_longest(seller_client):
+    body = {
+        **VALID_BODY,
+        "title": "T" * 200,
+        "description": "D" * 5000,
+        "imageUrl": "i" * 2048,
+        "tags": [f"{n:02d}" + "t" * 48 for n in range(20)],
+    }
+
+    response = seller_client.post("/product/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert len(response.json()["description"]) == 5000
+    assert len(response.json()["tags"]) == 20
+
+
+def test_product_patch_refuses_a_description_over_the_limit(seller_client):
+    product = ProductFactory(seller=SELLER_ID, description="short")
+
+    response = seller_client.patch(
+        f"/product/{product.pk}", {"description": "D" * 5001}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "description" in response.json()["errors"]
+    product.refresh_from_db()
+    assert product.description == "short"
+
+
+def test_the_schema_documents_every_string_limit(api_client):
+    schema = api_client.get("/api/schema", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    product = components["ProductInputRequest"]["properties"]
+    review = components["ReviewInputRequest"]["properties"]
+
+    assert product["title"]["maxLength"] == 200
+    assert product["description"]["maxLength"] == 5000
+    assert product["imageUrl"]["maxLength"] == 2048
+    assert product["tags"]["maxItems"] == 20
+    assert product["tags"]["items"]["maxLength"] == 50
+    assert review["title"]["maxLength"] == 200
+    assert review["description"]["maxLength"] == 5000
 
 
 def test_product_create_rejects_missing_fields(seller_client):
@@ -264,6 +313,51 @@ def test_old_list_answers_a_plain_array(api_client):
 
     assert response.status_code == 200
     assert [p["id"] for p in response.json()] == [str(product.pk)]
+
+
+def test_old_list_is_bounded_in_bytes_and_keeps_its_plain_array(api_client, settings):
+    settings.PRODUCT_LIST_LEGACY_MAX_BYTES = 20_000
+    for _ in range(10):
+        ProductFactory(description="d" * 4000)
+
+    response = api_client.get("/product/list")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert isinstance(body, list)
+    assert 1 <= len(body) < 10
+    assert len(response.content) <= 20_000
+    assert response["X-Results-Truncated"] == "true"
+
+
+def test_old_list_within_its_bounds_says_it_is_whole(api_client):
+    ProductFactory(description="d" * 4000)
+
+    response = api_client.get("/product/list")
+
+    assert len(response.json()) == 1
+    assert response["X-Results-Truncated"] == "false"
+
+
+@pytest.mark.parametrize("path", ["/product/", "/product/create"])
+def test_product_create_over_the_sellers_rate_is_429_with_retry_after(
+    seller_client, other_client, settings, path
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"product_create_user": "2/minute"},
+    }
+
+    statuses = [seller_client.post(path, VALID_BODY, format="json").status_code for _ in range(3)]
+
+    assert statuses == [201, 201, 429]
+    refused = seller_client.post(path, VALID_BODY, format="json")
+    assert refused.json()["code"] == "throttled"
+    assert int(refused["Retry-After"]) >= 1
+    assert Product.objects.count() == 2
+    # Reading is never limited; another seller has a budget of their own.
+    assert seller_client.get("/product/").status_code == 200
+    assert other_client.post(path, VALID_BODY, format="json").status_code == 201
 
 
 @pytest.mark.parametrize("key", ["category", "title", "id"])

@@ -99,7 +99,7 @@ def test_review_list_is_public_paginated_and_per_product(api_client):
 
 def test_concurrent_reviews_keep_the_count_and_average_exact():
     product = ProductFactory(seller=SELLER_ID)
-    ratings = [(str(n), n % 5 + 1) for n in range(40)]
+    ratings = [(str(100 + n), n % 5 + 1) for n in range(40)]  # none of them the seller
 
     def post(user_rating: tuple[str, int]) -> None:
         try:
@@ -127,3 +127,50 @@ def test_review_delete_takes_the_review_out_of_the_rating_once():
     product.refresh_from_db()
     assert (product.review_count, product.rating_total, str(product.rating)) == (1, 5, "5.00")
     assert list(Review.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_a_seller_cannot_review_their_own_product(seller_client):
+    product = ProductFactory(seller=SELLER_ID)
+
+    response = seller_client.post(f"/product/{product.pk}/reviews", {"rating": 5}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "own_product_review"
+    product.refresh_from_db()
+    assert (product.review_count, product.rating_total) == (0, 0)
+    assert not Review.objects.exists()
+
+
+def test_review_title_and_description_have_limits(other_client):
+    product = ProductFactory()
+    url = f"/product/{product.pk}/reviews"
+
+    too_long = [
+        other_client.post(url, {"rating": 3, "title": "t" * 201}, format="json"),
+        other_client.post(url, {"rating": 3, "description": "d" * 5001}, format="json"),
+    ]
+
+    assert [r.status_code for r in too_long] == [400, 400]
+    assert not Review.objects.exists()
+    at_limit = other_client.post(
+        url, {"rating": 3, "title": "t" * 200, "description": "d" * 5000}, format="json"
+    )
+    assert at_limit.status_code == 201
+
+
+def test_reviews_over_the_users_rate_are_429(other_client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"review_create_user": "1/minute"},
+    }
+    first, second = ProductFactory(), ProductFactory()
+
+    assert (
+        other_client.post(f"/product/{first.pk}/reviews", {"rating": 4}, format="json").status_code
+        == 201
+    )
+    refused = other_client.post(f"/product/{second.pk}/reviews", {"rating": 4}, format="json")
+
+    assert refused.status_code == 429
+    assert "Retry-After" in refused
+    assert not Review.objects.filter(product=second).exists()

@@ -284,6 +284,76 @@ def test_login_success_clears_the_failures_of_that_email(api_client, user, setti
     assert login(api_client, user.email).status_code == 200
 
 
+def _concurrently(count: int, call) -> list[int]:
+    """``call(n)`` from ``count`` threads released at once; their status codes."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    barrier = threading.Barrier(count)
+
+    def run(n: int) -> int:
+        try:
+            barrier.wait()
+            return call(n)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wrong_passwords_get_at_most_the_limit_of_checks(settings):
+    """Counted before the hash is checked: 20 guesses at once, at most 5 are tried."""
+    settings.LOGIN_FAILURE_LIMIT_PER_EMAIL = 5
+    user = UserFactory()
+
+    statuses = _concurrently(
+        20,
+        lambda n: login(APIClient(REMOTE_ADDR=f"10.2.0.{n}"), user.email, f"guess-{n}").status_code,
+    )
+
+    assert statuses.count(401) <= 5, statuses
+    assert statuses.count(401) + statuses.count(429) == 20, statuses
+    assert RateLimitEvent.objects.filter(scope="login_email").count() == statuses.count(401)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wrong_current_passwords_get_at_most_the_limit_of_checks(settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_EMAIL = 3
+    user = UserFactory()
+    access = token_pair_issue(user=user).access
+
+    statuses = _concurrently(
+        20,
+        lambda n: change_password(bearer(access), current=f"guess-{n}").status_code,
+    )
+
+    assert statuses.count(400) <= 3, statuses
+    assert statuses.count(400) + statuses.count(429) == 20, statuses
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_a_throttled_login_does_not_prolong_the_wait(api_client, user, settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_EMAIL = 2
+    for _ in range(2):
+        login(api_client, user.email, "wrong-password")
+    for _ in range(5):
+        assert login(api_client, user.email).status_code == 429
+
+    assert RateLimitEvent.objects.filter(scope="login_email").count() == 2
+
+
+def test_a_successful_login_is_not_counted_against_the_client_address(api_client, user, settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_IP = 2
+    for _ in range(5):
+        assert login(api_client, user.email).status_code == 200
+    assert not RateLimitEvent.objects.exists()
+
+
 # --- me ---------------------------------------------------------------------------------------
 
 
@@ -460,14 +530,26 @@ def test_logout_revokes_the_refresh_and_access_tokens_and_clears_the_cookie(
     assert internal_client.get(VERIFY).status_code == 401
 
 
-def test_logout_by_get_revokes_the_access_token_for_old_clients(api_client, tokens):
+def test_logout_by_get_only_clears_the_cookie_for_old_clients(api_client, tokens):
+    """A GET any other site can make a browser send: it revokes nothing."""
     api_client.cookies["userAuthToken"] = tokens.access
 
-    response = api_client.get(LOGOUT)
+    response = api_client.get(LOGOUT, headers={"Origin": "https://evil.example.net"})
 
     assert response.status_code == 200
-    assert RevokedAccessToken.objects.count() == 1
-    assert bearer(tokens.access).get(ME).status_code == 401
+    assert response.cookies["userAuthToken"].value == ""
+    assert response.cookies["userAuthToken"]["max-age"] == 0
+    assert not RevokedAccessToken.objects.exists()
+    assert bearer(tokens.access).get(ME).status_code == 200
+
+
+@pytest.mark.parametrize("token", [None, "expired.or.garbage"])
+def test_logout_by_get_clears_the_cookie_whatever_the_token(api_client, token):
+    if token:
+        api_client.cookies["userAuthToken"] = token
+    response = api_client.get(LOGOUT)
+    assert response.status_code == 200
+    assert response.cookies["userAuthToken"].value == ""
 
 
 def test_logout_refuses_another_users_refresh_token_and_changes_nothing(auth_client, api_client):
@@ -792,7 +874,7 @@ def test_verify_rejects_a_bad_access_token(internal_client, user, make_token):
 
 def test_verify_rejects_a_revoked_access_token(internal_client, auth_client, tokens):
     assert verify(internal_client, tokens.access).status_code == 200
-    auth_client.get(LOGOUT)
+    auth_client.post(LOGOUT, {}, format="json")
 
     assert verify(internal_client, tokens.access).status_code == 401
 
@@ -849,9 +931,10 @@ def test_refresh_behind_a_trusted_proxy_is_throttled_per_forwarded_client(settin
 
 
 def test_login_makes_a_fixed_number_of_queries(api_client, user, django_assert_num_queries):
-    # Two throttle counts, the user, then (in a transaction) clear failures, stamp
-    # last_login, record the refresh token and its session pair.
-    with django_assert_num_queries(9):
+    # The attempt recorded (one INSERT for email and IP), its two counts, the user, then (in a
+    # transaction) clear the email's failures and the attempt, stamp last_login, record the
+    # refresh token and its session pair.
+    with django_assert_num_queries(11):
         assert login(api_client, user.email).status_code == 200
 
 

@@ -55,7 +55,7 @@ app.kubernetes.io/part-of: {{ include "ecommerce.name" .root }}
 
 {{/*
 The four Django services: their values key, component name, Python package,
-store, and whether they use the broker. The one table the templates loop over.
+store, and whether they use the broker and the shared cache (Redis). The one table the templates loop over.
 */}}
 {{- define "ecommerce.services" -}}
 userService:
@@ -64,23 +64,27 @@ userService:
   store: postgresql
   database: users
   broker: false
+  cache: true
 productService:
   component: product-service
   module: product_service
   store: mongodb
   broker: false
+  cache: true
 orderService:
   component: order-service
   module: order_service
   store: postgresql
   database: orders
   broker: true
+  cache: true
 integrationService:
   component: integration-service
   module: integration_service
   store: postgresql
   database: integration
   broker: true
+  cache: false
 {{- end -}}
 
 {{/* The image reference of one service (dict "root" $ "image" .Values.xService.image). */}}
@@ -247,6 +251,21 @@ references, so no password is ever written into a pod spec or ConfigMap.
 - name: PAYMENT_SIMULATOR_ALLOWED
   value: {{ .allowSimulator | quote }}
 {{- end }}
+{{- if and $svc.cache $root.Values.redis.enabled }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: redis-password
+- name: REDIS_URL
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379/0" (include "ecommerce.componentName" (dict "root" $root "component" "redis")) | quote }}
+{{- else if and $svc.cache $root.Values.externalRedis.enabled }}
+- name: REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: redis-url
+{{- end }}
 {{- with $values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -337,6 +356,7 @@ HOME: /tmp
 VAR_DIR: /tmp/var
 WORKER_HEARTBEAT_FILE: /tmp/worker-heartbeat
 CELERY_BEAT_DIR: /var/lib/celery-beat
+CACHE_KEY_PREFIX: {{ .Values.redis.keyPrefix | default (include "ecommerce.fullname" .) | quote }}
 {{- range $name, $value := .Values.config.extra }}
 {{ $name }}: {{ $value | quote }}
 {{- end }}
@@ -393,4 +413,27 @@ volumeClaimTemplates:
       resources:
         requests:
           storage: {{ .values.persistence.size }}
+{{- end -}}
+
+{{/* With ingress.requireTls (values-production.yaml): no render without a host and TLS. */}}
+{{- define "ecommerce.requireSecure" -}}
+{{- if .Values.ingress.requireTls -}}
+{{- if not (and .Values.ingress.enabled .Values.ingress.host) -}}
+{{- fail "ingress.requireTls: set ingress.host to the shop's host name (e.g. --set ingress.host=shop.example.com)" -}}
+{{- end -}}
+{{- if not .Values.ingress.tls.enabled -}}
+{{- fail "ingress.requireTls: set ingress.tls.enabled=true (and ingress.tls.secretName, or let cert-manager make <fullname>-tls)" -}}
+{{- end -}}
+{{- if eq (include "ecommerce.allowedHosts" .) "*" -}}
+{{- fail "ingress.requireTls: config.allowedHosts may not be *" -}}
+{{- end -}}
+{{- if and (not (kindIs "invalid" .Values.config.secureCookies)) (not .Values.config.secureCookies) -}}
+{{- fail "ingress.requireTls: config.secureCookies may not be false" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether the release is served as a shop must be: a host, over TLS. */}}
+{{- define "ecommerce.insecure" -}}
+{{- if not (and .Values.ingress.enabled .Values.ingress.host .Values.ingress.tls.enabled) -}}true{{- end -}}
 {{- end -}}
