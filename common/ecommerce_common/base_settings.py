@@ -5,7 +5,14 @@ and then adds its own (databases, apps, authentication, ...), so security header
 cookies, hosts and middleware are the same everywhere.
 """
 
-from ecommerce_common.settings import DEBUG, MAX_REQUEST_BODY_BYTES, MIDDLEWARE, TEMPLATES, env
+from ecommerce_common.settings import (
+    DEBUG,
+    MAX_REQUEST_BODY_BYTES,
+    METRICS_PORT,
+    MIDDLEWARE,
+    TEMPLATES,
+    env,
+)
 
 __all__ = [
     "ALLOWED_HOSTS",
@@ -15,6 +22,7 @@ __all__ = [
     "DEBUG",
     "LANGUAGE_CODE",
     "MAX_REQUEST_BODY_BYTES",
+    "METRICS_PORT",
     "MIDDLEWARE",
     "SECURE_CONTENT_TYPE_NOSNIFF",
     "SECURE_HSTS_SECONDS",

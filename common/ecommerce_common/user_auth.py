@@ -24,7 +24,11 @@ from rest_framework.request import Request
 
 from ecommerce_common.errors import ServiceUnavailable
 from ecommerce_common.http import ServiceCallError, ServiceClient
+from ecommerce_common.metrics import VERIFY_CACHE
 from ecommerce_common.settings import env
+
+VERIFY_CACHE_HITS = VERIFY_CACHE.labels("hit")
+VERIFY_CACHE_MISSES = VERIFY_CACHE.labels("miss")
 
 COOKIE_NAME = "userAuthToken"
 MAX_CACHE_SECONDS = 30
@@ -99,7 +103,9 @@ def verify_token(token: str) -> RemoteUser | None:
     now = time.time()
     cached = verify_cache.get(key)
     if cached is not None and cached["expires"] > now:
+        VERIFY_CACHE_HITS.inc()
         return RemoteUser(**cached["user"])
+    VERIFY_CACHE_MISSES.inc()
 
     try:
         response = _user_service().get(

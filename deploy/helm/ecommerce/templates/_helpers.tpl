@@ -388,3 +388,12 @@ volumeClaimTemplates:
         requests:
           storage: {{ .values.persistence.size }}
 {{- end -}}
+
+{{/* Scrape annotations of a pod serving /metrics (prometheus.io/*), when metrics are on. */}}
+{{- define "ecommerce.metricsAnnotations" -}}
+{{- if .Values.metrics.enabled -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.metrics.port | quote }}
+prometheus.io/path: /metrics
+{{- end -}}
+{{- end -}}
