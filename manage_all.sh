@@ -18,7 +18,9 @@ System:
                      stores; -d returns once it is up (otherwise Ctrl-C stops it)
   down               stop everything `up` started
   status             show each part of the running system
-  logs [PART]        follow the logs (all parts, or one)
+  logs [PART] [--raw] follow the logs (all parts, or one) as readable lines; the files stay
+                     JSON (--raw shows them as they are); the worker: one line per event
+  flower [--port N]  run Flower (the Celery view) against the system's broker, on 127.0.0.1:5555
 
 Development:
   setup              create the virtualenv and install the hash-locked dev requirements and common/
@@ -189,7 +191,7 @@ main() {
     lock) setup; lock "$@" ;;
     test) setup; run_tests "$@" ;;
     lint) setup; lint ;;
-    up|down|status|logs)
+    up|down|status|logs|flower)
       setup
       exec "$VENV/bin/python" "$ROOT/scripts/system.py" "$cmd" "$@" ;;
     bench)

@@ -86,7 +86,15 @@ class Settings:
     # The worker is I/O-bound (a paid event waits on two HTTP calls and the event log's commits;
     # ~0.1 core at 25 events/s in bench/RESULTS.md), so task processes bound it, not cores.
     worker_concurrency: int = 4
+    # Where each part serves /metrics (never routed publicly); default: its port + 100, the
+    # worker's the integration_service's + 101.
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     quiet: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.metrics_ports:
+            self.metrics_ports = {service: port + 100 for service, port in self.ports.items()}
+            self.metrics_ports["worker"] = self.ports["integration_service"] + 101
 
     @property
     def run_dir(self) -> Path:
@@ -125,6 +133,8 @@ def from_environment(*, real: bool | None = False, var_dir: Path | None = None) 
         settings.ports = {service: base + i for i, service in enumerate(WEB_SERVICES, start=1)}
         settings.secantus_port = base + 5
         settings.cache_key_prefix = f"ecommerce-{base}"
+        settings.metrics_ports = {}
+        settings.__post_init__()
     mode_file = settings.var_dir / "mode"
     if real is None:
         real = mode_file.is_file() and mode_file.read_text().strip() == "real"
@@ -198,6 +208,7 @@ class System:
             "WEB_CONCURRENCY": str(settings.web_concurrency),
             "HOST": "127.0.0.1",
             "PORT": str(settings.ports[service]),
+            "METRICS_PORT": str(settings.metrics_ports[service]),
             "PYTHONUNBUFFERED": "1",
             # The local system is plain http on 127.0.0.1: a Secure cookie would never be sent back.
             "DJANGO_SECURE_COOKIES": "false",
@@ -212,6 +223,8 @@ class System:
         if settings.redis_url:
             env["REDIS_URL"] = settings.redis_url
             env["CACHE_KEY_PREFIX"] = settings.cache_key_prefix
+        if service == "integration_service":
+            env["WORKER_METRICS_PORT"] = str(settings.metrics_ports["worker"])
         env.update(settings.extra_env)
         return env
 
@@ -372,7 +385,7 @@ class System:
             service,
             [str(BIN / "gunicorn"), "-c", config, f"{service}.wsgi:application"],
             cwd=ROOT / service,
-            env=env or self.environment(service),
+            env={**(env or self.environment(service)), **self._metrics_files(service)},
         )
         if wait:
             infra.wait_for_http(
@@ -380,9 +393,18 @@ class System:
             )
         return process
 
+    def _metrics_files(self, name: str) -> dict[str, str]:
+        """The folder of one process tree's metric files (ecommerce_common.metrics)."""
+        return {"PROMETHEUS_MULTIPROC_DIR": str(self.settings.run_dir / f"prometheus-{name}")}
+
     def start_worker(
         self, *, name: str = "worker", env: dict[str, str] | None = None
     ) -> infra.Process:
+        env = {**(env or self.environment("integration_service")), **self._metrics_files(name)}
+        if name != "worker":
+            # Only the main worker serves metrics on the known port; extra ones (tests, bench)
+            # would all want it.
+            env["WORKER_METRICS_PORT"] = "0"
         return self._start(
             name,
             [
@@ -402,7 +424,7 @@ class System:
                 "INFO",
             ],
             cwd=ROOT / "integration_service",
-            env=env or self.environment("integration_service"),
+            env=env,
         )
 
     def save_state(self) -> None:
@@ -557,12 +579,85 @@ def status(settings: Settings) -> int:
     return 0 if healthy else 1
 
 
-def logs(settings: Settings, part: str | None) -> int:
+def logs(settings: Settings, part: str | None, *, raw: bool = False) -> int:
+    """Follow the logs: the last lines, then what is appended, as readable lines (the files
+    stay JSON; ``raw`` shows them as they are)."""
+    from ecommerce_common.logging import render_log_line
+
     files = sorted(settings.log_dir.glob(f"{part or '*'}.log"))
     if not files:
         print(f"no logs for {part or 'any part'} in {settings.log_dir}")
         return 1
-    os.execvp("tail", ["tail", "-n", "50", "-F", *map(str, files)])  # noqa: S606, S607
+    if raw:
+        os.execvp("tail", ["tail", "-n", "50", "-F", *map(str, files)])  # noqa: S606, S607
+    width = max(len(path.stem) for path in files)
+    offsets = {path: max(0, path.stat().st_size - 64 * 1024) for path in files}
+    first = True
+    try:
+        while True:
+            for path in files:
+                started_inside = first and offsets[path] > 0
+                lines, offsets[path] = _read_new_lines(path, offsets[path])
+                if started_inside:
+                    lines = lines[1:]  # begun mid-file: the first line is a part of one
+                shown = [text for line in lines if (text := render_log_line(line)) is not None]
+                for text in shown[-50:] if first else shown:
+                    print(f"{path.stem:<{width}} | {text}" if len(files) > 1 else text, flush=True)
+            first = False
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _read_new_lines(path: Path, offset: int) -> tuple[list[str], int]:
+    """The complete lines appended to ``path`` since ``offset``, and the offset after them
+    (from the start again when the file was truncated)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return [], 0
+    if size < offset:
+        offset = 0
+    if size == offset:
+        return [], offset
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        chunk = handle.read(size - offset)
+    end = chunk.rfind(b"\n") + 1
+    lines = chunk[:end].decode("utf-8", "replace").splitlines()
+    return lines, offset + end
+
+
+def flower(settings: Settings, *, port: int) -> int:
+    """Run Flower against the system's broker (the integration worker's settings), on 127.0.0.1."""
+    state = settings.run_dir / "state.json"
+    if (
+        settings.mode != "real"
+        and state.exists()
+        and json.loads(state.read_text()).get("mode") == "real"
+    ):
+        settings = from_environment(real=True, var_dir=settings.var_dir)  # as `up --real` runs
+    system = System(settings)
+    env = {**os.environ, **system.environment("integration_service")}
+    if not env["CELERY_BROKER_URL"].startswith("amqp"):
+        print(
+            "note: the embedded filesystem broker carries no task events; "
+            "run `./manage_all.sh up --real` to see the worker in Flower"
+        )
+    print(f"Flower on http://127.0.0.1:{port}/ (Ctrl-C stops it)", flush=True)
+    os.chdir(ROOT / "integration_service")
+    os.execve(  # noqa: S606 - our own virtualenv's celery
+        str(BIN / "celery"),
+        [
+            "celery",
+            "-A",
+            "integration_service",
+            "flower",
+            f"--port={port}",
+            "--address=127.0.0.1",
+        ],
+        env,
+    )
     return 0
 
 
@@ -631,7 +726,12 @@ def up(settings: Settings, *, detach: bool) -> int:
         f"\n  admin login: {admin_email} / {stored['ADMIN_PASSWORD']} (every admin site, and the API)"
     )
     print(f"  demo buyer:  {demo['email']} / {demo['password']}")
-    print(f"  logs: ./manage_all.sh logs    state and data: {settings.var_dir}\n")
+    print(f"  logs: ./manage_all.sh logs    state and data: {settings.var_dir}")
+    print(
+        f"  metrics: http://127.0.0.1:{settings.metrics_ports['order_service']}/metrics (each "
+        f"service's port + 100, the worker's {settings.metrics_ports['worker']})    "
+        "Celery view: ./manage_all.sh flower\n"
+    )
     if detach:
         print("Running in the background; `./manage_all.sh down` stops it.")
         return 0
@@ -661,8 +761,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("down", help="stop what up started")
     sub.add_parser("status", help="show each part")
-    logs_parser = sub.add_parser("logs", help="follow the logs")
+    logs_parser = sub.add_parser("logs", help="follow the logs, as readable lines")
     logs_parser.add_argument("part", nargs="?")
+    logs_parser.add_argument("--raw", action="store_true", help="the JSON lines as they are")
+    flower_parser = sub.add_parser("flower", help="run Flower against the broker")
+    flower_parser.add_argument("--port", type=int, default=5555)
     manage_parser = sub.add_parser("manage", help="manage.py in one service, as up runs it")
     manage_parser.add_argument("service", choices=WEB_SERVICES)
     manage_parser.add_argument("args", nargs=argparse.REMAINDER)
@@ -685,7 +788,9 @@ def main(argv: list[str] | None = None) -> int:
         return down(settings)
     if args.command == "status":
         return status(settings)
-    return logs(settings, args.part)
+    if args.command == "flower":
+        return flower(settings, port=args.port)
+    return logs(settings, args.part, raw=args.raw)
 
 
 if __name__ == "__main__":

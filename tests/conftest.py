@@ -51,6 +51,7 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory, name: str, **overrid
         var_dir=tmp_path_factory.mktemp(name),
         mode="real",
         ports={service: infra.free_port() for service in Settings().ports},
+        metrics_ports={part: infra.free_port() for part in Settings().metrics_ports},
         database_prefix=f"ecommerce_{name}_",
         broker_url=infra.rabbitmq_vhost(f"ecommerce_{name}"),
         postgres_url=os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),

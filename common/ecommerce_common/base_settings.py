@@ -10,6 +10,7 @@ import os
 from ecommerce_common.settings import (
     DEBUG,
     MAX_REQUEST_BODY_BYTES,
+    METRICS_PORT,
     MIDDLEWARE,
     TEMPLATES,
     caches,
@@ -26,6 +27,7 @@ __all__ = [
     "DEBUG",
     "LANGUAGE_CODE",
     "MAX_REQUEST_BODY_BYTES",
+    "METRICS_PORT",
     "MIDDLEWARE",
     "SECURE_CONTENT_TYPE_NOSNIFF",
     "SECURE_COOKIES",

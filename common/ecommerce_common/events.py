@@ -10,6 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from ecommerce_common.tracing import TRACE_CONTEXT_KEY, current_trace_context
+
 ORDER_EVENT_TASK = "integration.order_event"
 QUEUE = "integration"
 EXCHANGE = "integration"
@@ -39,8 +41,9 @@ def make_envelope(
     event_id: str | None = None,
     occurred_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The JSON envelope every order event travels in."""
-    return {
+    """The JSON envelope every order event travels in, with the W3C trace context of the
+    change it reports when tracing is on (``ecommerce_common.tracing``)."""
+    envelope = {
         "eventId": event_id or str(uuid.uuid4()),
         "type": event_type,
         "orderId": order_id,
@@ -48,6 +51,10 @@ def make_envelope(
         "version": ENVELOPE_VERSION,
         "data": data,
     }
+    trace_context = current_trace_context()
+    if trace_context:
+        envelope[TRACE_CONTEXT_KEY] = trace_context
+    return envelope
 
 
 def integration_queues() -> list:

@@ -117,6 +117,7 @@ def spectacular(*, title: str, description: str) -> dict:
 
 
 MIDDLEWARE: list[str] = [
+    "ecommerce_common.metrics.MetricsMiddleware",
     "ecommerce_common.middleware.RequestIdMiddleware",
     "ecommerce_common.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -146,6 +147,10 @@ TEMPLATES: list[dict] = [
 
 # Largest request body accepted before it is read (413 above it).
 MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
+
+# The port gunicorn binds for /metrics beside the service's own (ecommerce_common.metrics);
+# None: /metrics is served on the service's port.
+METRICS_PORT: int | None = env.int("METRICS_PORT", default=0) or None
 
 
 # Bumped when the shape of what the services keep in the shared cache changes, so a new

@@ -36,7 +36,11 @@ from rest_framework.request import Request
 
 from ecommerce_common.errors import ApiError, ServiceUnavailable
 from ecommerce_common.http import ServiceCallError, ServiceClient
+from ecommerce_common.metrics import VERIFY_CACHE
 from ecommerce_common.settings import SHARED_CACHE_ALIAS, env
+
+VERIFY_CACHE_HITS = VERIFY_CACHE.labels("hit")
+VERIFY_CACHE_MISSES = VERIFY_CACHE.labels("miss")
 
 COOKIE_NAME = "userAuthToken"
 MAX_CACHE_SECONDS = 30
@@ -155,7 +159,9 @@ def verify_token(token: str) -> RemoteUser | None:
     now = time.time()
     cached = verify_cache.get(key)
     if cached is not None and cached["expires"] > now:
+        VERIFY_CACHE_HITS.inc()
         return RemoteUser(**cached["user"])
+    VERIFY_CACHE_MISSES.inc()
 
     try:
         response = _user_service().get(

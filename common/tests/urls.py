@@ -48,12 +48,19 @@ def limited_write_view(request):
     return Response({"ok": True})
 
 
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def item_view(request, item_id: int):
+    return Response({"id": item_id})
+
+
 urlpatterns = [
     path("", include("ecommerce_common.urls")),
     path("internal/ping", internal_view),
     path("me", me_view),
     path("echo", echo_view),
     path("limited", limited_write_view),
+    path("items/<int:item_id>", item_view),
 ]
 
 handler404 = "ecommerce_common.errors.handler404"

@@ -23,6 +23,8 @@ REPO = DEPLOY.parent
 CHART = DEPLOY / "helm" / "ecommerce"
 KUBERNETES_VERSION = kubernetes_validate.latest_version()
 
+# metrics.port in values.yaml: /metrics of every web and worker pod.
+METRICS_PORT = 9100
 SERVICES = ("user_service", "product_service", "order_service", "integration_service")
 WEB_COMPONENTS = {
     "user-service": "user_service",
@@ -100,6 +102,7 @@ SCALED_WITH_TLS: dict[str, Any] = {
             "targetCPUUtilizationPercentage": 75,
         }
     },
+    "flower": {"enabled": True, "ingress": {"enabled": True, "host": "flower.shop.example.com"}},
 }
 
 EXISTING_SECRET: dict[str, Any] = {

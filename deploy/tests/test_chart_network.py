@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import helm_python
 import pytest
-from chart_support import VALUE_SETS, by_name, of_kind, pod_templates, render, template_of
+from chart_support import (
+    METRICS_PORT,
+    VALUE_SETS,
+    by_name,
+    of_kind,
+    pod_templates,
+    render,
+    template_of,
+)
 
 PUBLIC = {
     "/users": "shop-ecommerce-user-service",
@@ -25,9 +33,10 @@ def _routes(ingress) -> dict[str, str]:
 def test_no_ingress_routes_internal(value_set, rendered_sets):
     objects, _ = rendered_sets[value_set]
     for ingress in of_kind(objects, "Ingress"):
-        for path in _routes(ingress):
+        for path, backend in _routes(ingress).items():
             assert not path.startswith("/internal")
-            assert path != "/", "a catch-all path would expose /internal"
+            if backend != "shop-ecommerce-flower":  # Flower's own host serves only Flower
+                assert path != "/", "a catch-all path would expose /internal"
 
 
 def test_ingress_routes_the_public_prefixes_to_their_services(default_objects):
@@ -101,6 +110,8 @@ def _admitted(policy) -> tuple[set[str], bool]:
     components: set[str] = set()
     controller = False
     for rule in policy["spec"].get("ingress", []):
+        if [port["port"] for port in rule["ports"]] == [METRICS_PORT]:
+            continue  # the scrapers' rule (test_chart_observability.py)
         for peer in rule["from"]:
             if "namespaceSelector" in peer:
                 controller = True
@@ -124,6 +135,7 @@ def test_each_internal_route_is_reachable_only_from_its_callers(default_objects)
         "product-service": ({"order-service"} | integration, True),
         "order-service": (integration, True),
         "integration-service": (set(), False),
+        "integration-worker": (set(), False),
         "postgresql": (
             {"user-service", "user-service-migrations", "user-service-prune"}
             | {"order-service", "order-service-migrations"}
@@ -146,7 +158,9 @@ def test_each_internal_route_is_reachable_only_from_its_callers(default_objects)
         assert selected in pod_components
         admitted, _ = expected[name]
         assert admitted <= pod_components, "a policy names a component that runs no pod"
-    assert policies["integration-service"]["spec"]["ingress"] == []
+    for nobody_calls in ("integration-service", "integration-worker"):
+        rules = policies[nobody_calls]["spec"]["ingress"]
+        assert [port["port"] for rule in rules for port in rule["ports"]] == [METRICS_PORT]
 
 
 def test_policies_follow_the_ports_and_the_controller_selector():
@@ -165,8 +179,14 @@ def test_policies_follow_the_ports_and_the_controller_selector():
     )
     policy = by_name(objects, "NetworkPolicy", "shop-ecommerce-user-service")
     rules = policy["spec"]["ingress"]
-    assert {port["port"] for rule in rules for port in rule["ports"]} == {9001}
-    (controller,) = [peer for rule in rules for peer in rule["from"] if "namespaceSelector" in peer]
+    assert {port["port"] for rule in rules for port in rule["ports"]} == {9001, METRICS_PORT}
+    (controller,) = [
+        peer
+        for rule in rules
+        if rule["ports"][0]["port"] != METRICS_PORT
+        for peer in rule["from"]
+        if "namespaceSelector" in peer
+    ]
     assert controller["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "traefik"
     }
@@ -177,5 +197,11 @@ def test_external_stores_get_no_in_cluster_policy(rendered_sets):
     names = {p["metadata"]["name"] for p in of_kind(objects, "NetworkPolicy")}
     assert names == {
         f"shop-ecommerce-{c}"
-        for c in ("user-service", "product-service", "order-service", "integration-service")
+        for c in (
+            "user-service",
+            "product-service",
+            "order-service",
+            "integration-service",
+            "integration-worker",
+        )
     }

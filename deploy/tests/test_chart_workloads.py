@@ -6,6 +6,7 @@ import shlex
 
 import pytest
 from chart_support import (
+    METRICS_PORT,
     VALUE_SETS,
     WEB_COMPONENTS,
     all_containers,
@@ -93,7 +94,8 @@ def test_web_services_probe_health_for_liveness_and_ready_for_readiness(default_
                 "name": "http",
                 "containerPort": container["ports"][0]["containerPort"],
                 "protocol": "TCP",
-            }
+            },
+            {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"},
         ]
 
 

@@ -30,6 +30,7 @@ from ecommerce_common.events import (
     QUEUE,
     integration_queues,
 )
+from ecommerce_common.tracing import TRACE_CONTEXT_KEY, trace_context_attached
 from events.envelopes import MalformedEnvelope, envelope_parse
 from events.models import Outcome, ProcessedEvent
 from events.services import dead_event_mark_replayed
@@ -52,6 +53,8 @@ class DeadLetterSource(Protocol):
     def list(self) -> list[DeadLetter]: ...
 
     def replay(self, *, event_ids: set[str] | None = None) -> list[DeadLetter]: ...
+
+    def depth(self) -> int: ...
 
 
 def _last_errors(event_ids: Iterable[str | None]) -> dict[str, str]:
@@ -120,6 +123,13 @@ class QueueDeadLetters:
             reason=reason or "rejected",
         )
 
+    def depth(self) -> int:
+        """Messages in the queue, without taking any (a passive declare)."""
+        with self._connection() as connection:
+            return connection.default_channel.queue_declare(
+                queue=DEAD_LETTER_QUEUE, passive=True
+            ).message_count
+
     def list(self) -> list[DeadLetter]:
         with self._connection() as connection:
             channel = connection.channel()
@@ -187,6 +197,9 @@ class RecordedDeadLetters:
             )
         return letters
 
+    def depth(self) -> int:
+        return ProcessedEvent.objects.filter(outcome=Outcome.DEAD).count()
+
     def list(self) -> list[DeadLetter]:
         return [letter for _, letter in self._letters()]
 
@@ -203,7 +216,8 @@ class RecordedDeadLetters:
                     extra={"eventId": record.event_id},
                 )
                 continue
-            app.send_task(ORDER_EVENT_TASK, args=[record.envelope])
+            with trace_context_attached(record.envelope.get(TRACE_CONTEXT_KEY)):
+                app.send_task(ORDER_EVENT_TASK, args=[record.envelope])
             dead_event_mark_replayed(event_id=record.event_id)
             replayed.append(letter)
         return replayed

@@ -9,6 +9,7 @@ reject it without requeueing so RabbitMQ moves it to ``integration.dead``.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import Task, shared_task
@@ -20,6 +21,7 @@ from django.db import DatabaseError
 from ecommerce_common.events import ORDER_EVENT_TASK
 from events import periodic
 from events.envelopes import MalformedEnvelope, envelope_parse
+from events.metrics import event_handled_record
 from events.models import Outcome
 from events.services import (
     malformed_event_record,
@@ -46,13 +48,22 @@ def retry_countdown(*, retries: int) -> float:
     return milliseconds / scale
 
 
-def _log(message: str, *, level: int = logging.INFO, **fields: Any) -> None:
-    # The request id (restored from the message by install_request_id_propagation, kept
-    # across retries) is added to every record by the logging filter as ``request_id``.
-    # JSON logs carry the fields as keys; the text format gets them in the message too.
+def _finish(message: str, *, started: float, level: int = logging.INFO, **fields: Any) -> None:
+    """Log how one delivery ended, and count it in the metrics (``events.metrics``).
+
+    One line per delivery, with its type, order id, event id, outcome, attempts and duration
+    (``./manage_all.sh logs worker`` shows exactly those). The request id (restored from the
+    message by install_request_id_propagation, kept across retries) is added to every record
+    by the logging filter as ``request_id``. JSON logs carry the fields as keys; the text
+    format gets them in the message too.
+    """
+    seconds = time.perf_counter() - started
+    fields.setdefault("attempts", fields.get("attempt"))
+    fields["durationMs"] = round(seconds * 1000, 1)
+    event_handled_record(event_type=fields.get("type"), outcome=fields["outcome"], seconds=seconds)
     summary = " ".join(
         f"{key}={fields[key]}"
-        for key in ("type", "eventId", "orderId", "outcome", "attempt")
+        for key in ("type", "eventId", "orderId", "outcome", "attempts", "durationMs")
         if fields.get(key) is not None
     )
     logger.log(level, "%s (%s)", message, summary, extra={"event": message, **fields})
@@ -61,6 +72,7 @@ def _log(message: str, *, level: int = logging.INFO, **fields: Any) -> None:
 @shared_task(bind=True, name=ORDER_EVENT_TASK, max_retries=None)
 def order_event(self: Task, envelope: Any = _MISSING, *args: Any, **kwargs: Any) -> str:
     """Handle one order event envelope (see ``ecommerce_common.events``)."""
+    started = time.perf_counter()
     retries = self.request.retries or 0
     attempt = retries + 1
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
@@ -69,8 +81,9 @@ def order_event(self: Task, envelope: Any = _MISSING, *args: Any, **kwargs: Any)
             raise MalformedEnvelope({"arguments": "the task takes exactly one envelope"})
         event = envelope_parse(envelope=envelope)
     except MalformedEnvelope as exc:
-        _log(
+        _finish(
             "order event rejected: malformed envelope",
+            started=started,
             level=logging.ERROR,
             outcome=Outcome.DEAD.value,
             eventId=envelope.get("eventId") if isinstance(envelope, dict) else None,
@@ -99,11 +112,19 @@ def order_event(self: Task, envelope: Any = _MISSING, *args: Any, **kwargs: Any)
         # The event log is unreachable: nothing was recorded as done, so try again later.
         error = f"database: {exc.__class__.__name__}: {exc}"
         if final_attempt:
-            _log("order event dead: database unavailable", level=logging.ERROR, **fields)
+            _finish(
+                "order event dead: database unavailable",
+                started=started,
+                level=logging.ERROR,
+                outcome=Outcome.DEAD.value,
+                error=error,
+                **fields,
+            )
             raise Reject(error, requeue=False) from exc
         countdown = retry_countdown(retries=retries)
-        _log(
+        _finish(
             "order event failed; will retry",
+            started=started,
             level=logging.WARNING,
             outcome=Outcome.FAILED.value,
             error=error,
@@ -114,34 +135,46 @@ def order_event(self: Task, envelope: Any = _MISSING, *args: Any, **kwargs: Any)
 
     if report.outcome == Outcome.FAILED:
         countdown = retry_countdown(retries=retries)
-        _log(
-            "order event failed; will retry",
-            level=logging.WARNING,
-            outcome=report.outcome.value,
-            error=report.error,
-            retryIn=countdown,
-            **fields,
-        )
         try:
             retry = self.retry(countdown=countdown, throw=False)
         except Exception as exc:
             # The retry could not be published (broker trouble): dead-letter this delivery
             # rather than acknowledge it and lose the event.
             order_event_mark_failed(event=event, error=f"retry not sent: {exc}", dead=True)
-            _log("order event dead: retry not sent", level=logging.ERROR, **fields)
+            _finish(
+                "order event dead: retry not sent",
+                started=started,
+                level=logging.ERROR,
+                outcome=Outcome.DEAD.value,
+                attempts=report.attempts,
+                **fields,
+            )
             raise Reject(str(exc), requeue=False) from exc
+        _finish(
+            "order event failed; will retry",
+            started=started,
+            level=logging.WARNING,
+            outcome=report.outcome.value,
+            error=report.error,
+            retryIn=countdown,
+            attempts=report.attempts,
+            **fields,
+        )
         raise retry
     if report.outcome == Outcome.DEAD:
-        _log(
+        _finish(
             "order event dead-lettered",
+            started=started,
             level=logging.ERROR,
+            attempts=report.attempts,
             outcome=report.outcome.value,
             error=report.error,
             **fields,
         )
         raise Reject(report.error, requeue=False)
-    _log(
+    _finish(
         "order event handled",
+        started=started,
         outcome=report.outcome.value,
         result=report.result,
         attempts=report.attempts,

@@ -7,6 +7,7 @@ event loop runs; ``python -m events.liveness`` checks it for Kubernetes.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from ecommerce_common.celery import install_request_id_propagation
 from ecommerce_common.events import DEAD_LETTER_QUEUE, integration_queues
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_service.settings")
+logger = logging.getLogger(__name__)
 
 app = Celery("integration_service")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -87,6 +89,46 @@ def _select_queues(instance: Any = None, **_: Any) -> None:
         queues.select_add(settings.PERIODIC_QUEUE)
     if DEAD_LETTER_QUEUE in queues.consume_from:
         queues.deselect(DEAD_LETTER_QUEUE)
+
+
+@signals.celeryd_init.connect
+def _metrics_start_clean(**_: Any) -> None:
+    """Before the task processes start: drop the metric files of an earlier run."""
+    from ecommerce_common.metrics_files import clean_multiprocess_dir, multiprocess_dir
+
+    folder = multiprocess_dir()
+    if folder:
+        clean_multiprocess_dir(folder)
+    else:
+        logger.warning(
+            "PROMETHEUS_MULTIPROC_DIR is not set: the worker's metrics leave out its task processes"
+        )
+
+
+@signals.worker_ready.connect
+def _metrics_serve(**_: Any) -> None:
+    """Serve /metrics from the main process on WORKER_METRICS_PORT (0: not served)."""
+    from django.conf import settings
+    from events.metrics import DeadLetterCollector
+    from prometheus_client import start_http_server
+
+    from ecommerce_common.metrics import registry
+
+    if not settings.WORKER_METRICS_PORT:
+        return
+    try:
+        start_http_server(
+            settings.WORKER_METRICS_PORT,
+            addr=settings.WORKER_METRICS_HOST,
+            registry=registry([DeadLetterCollector()]),
+        )
+    except OSError as exc:
+        # E.g. a second worker on one host, or a killed one's port not yet free: the worker
+        # still works, without its metrics.
+        logger.warning(
+            "worker metrics not served",
+            extra={"port": settings.WORKER_METRICS_PORT, "error": str(exc)},
+        )
 
 
 @signals.task_prerun.connect

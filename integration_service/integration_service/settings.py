@@ -129,7 +129,11 @@ CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=1 if _S
 # celery.py closes broken or CONN_MAX_AGE-old ones around every task.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_WORKER_SEND_TASK_EVENTS = False
+# Task events (received, started, succeeded...) for Flower (`./manage_all.sh flower`). On by
+# default on RabbitMQ; the filesystem transport of local mode has no fanout to carry them.
+CELERY_WORKER_SEND_TASK_EVENTS = env.bool(
+    "CELERY_WORKER_SEND_TASK_EVENTS", default=CELERY_BROKER_URL.startswith(("amqp", "pyamqp"))
+)
 # Above the worst case of one event: three calls, each with its in-call retry, at the read timeout.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
@@ -175,6 +179,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": REPAIR_STOCK_INTERVAL_SECONDS},
     },
 }
+
+# The worker's main process serves /metrics here (0: not at all); gunicorn's METRICS_PORT is
+# the web part's. Both are internal: the ingress never routes them.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_HOST = env.str("WORKER_METRICS_HOST", default="0.0.0.0")  # noqa: S104
 
 # Worker liveness: the consumer touches this file while it is connected and its loop runs;
 # `python -m events.liveness` fails when the file is older than WORKER_HEARTBEAT_MAX_AGE.

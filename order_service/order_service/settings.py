@@ -49,6 +49,8 @@ SPECTACULAR_SETTINGS = common.spectacular(
 )
 
 LOGGING = logging_config(service=SERVICE_NAME)
+# Read when /metrics is scraped (ecommerce_common.metrics).
+METRICS_COLLECTORS = ["orders.metrics.OutboxCollector"]
 
 
 # --- other services -----------------------------------------------------------------------------

@@ -57,6 +57,7 @@ from ecommerce_common.events import (
     WORKER_EVENT_TYPES,
     make_envelope,
 )
+from ecommerce_common.tracing import TRACE_CONTEXT_KEY, trace_context_attached
 from orders.models import Order, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -96,19 +97,21 @@ def publish_envelope(envelope: dict[str, Any]) -> None:
     """Send one event to integration_service; returns once the broker has confirmed it."""
     from order_service.celery import app
 
-    app.send_task(
-        ORDER_EVENT_TASK,
-        args=[envelope],
-        queue=QUEUE,
-        exchange=EXCHANGE,
-        routing_key=QUEUE,
-        task_id=envelope["eventId"],
-        serializer="json",
-        # A broker that accepts the connection but never confirms must not hold the relay.
-        timeout=settings.OUTBOX_PUBLISH_TIMEOUT_SECONDS,
-        confirm_timeout=settings.OUTBOX_PUBLISH_TIMEOUT_SECONDS,
-        headers={"event_type": envelope["type"], "order_id": envelope["orderId"]},
-    )
+    # In the trace of the change the event reports, even when the sweep sends it later.
+    with trace_context_attached(envelope.get(TRACE_CONTEXT_KEY)):
+        app.send_task(
+            ORDER_EVENT_TASK,
+            args=[envelope],
+            queue=QUEUE,
+            exchange=EXCHANGE,
+            routing_key=QUEUE,
+            task_id=envelope["eventId"],
+            serializer="json",
+            # A broker that accepts the connection but never confirms must not hold the relay.
+            timeout=settings.OUTBOX_PUBLISH_TIMEOUT_SECONDS,
+            confirm_timeout=settings.OUTBOX_PUBLISH_TIMEOUT_SECONDS,
+            headers={"event_type": envelope["type"], "order_id": envelope["orderId"]},
+        )
 
 
 def _mark_sent(event: OutboxEvent) -> None:

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from orders.errors import IllegalTransition, LineQuantityLimit, TooManyOpenOrders, TotalMismatch
+from orders.metrics import order_transition_record
 from orders.models import Order, OrderItem, StatusHistory
 from orders.outbox import outbox_event_add
 from orders.reservations import ReservedLine, reservation_create, reservation_release_quietly
@@ -172,6 +173,7 @@ def _order_store(
         reason=reason,
         published_event=published,
     )
+    order_transition_record(from_status="", to_status=INITIAL_STATUS)
     return order
 
 
@@ -209,6 +211,7 @@ def order_status_apply(
         event_id=event_id,
         published_event=published,
     )
+    order_transition_record(from_status=source, to_status=to_status)
     if to_status in REFUND_ON:
         payment_refund_schedule(order_id=order.pk)
     logger.info(

@@ -54,6 +54,7 @@ from django.urls import Resolver404, resolve
 
 from ecommerce_common.errors import ServiceUnavailable
 from ecommerce_common.user_auth import token_from_request, verify_token
+from products.metrics import CATALOGUE_CACHE
 
 # The public read routes whose answers are the same for every caller (products/urls.py).
 CACHED_ROUTES = frozenset(
@@ -194,6 +195,7 @@ def _mark(response: HttpResponse, outcome: str, *, public_for: int | None) -> Ht
     if public_for is not None:
         response["Cache-Control"] = f"public, max-age={public_for}"
     response["X-Cache"] = outcome
+    CATALOGUE_CACHE.labels(outcome).inc()
     return response
 
 

@@ -71,6 +71,7 @@ from products.errors import (
     ReservationNotFound,
     UnknownProduct,
 )
+from products.metrics import STOCK_RESERVATIONS_REFUSED
 from products.models import Product, Reservation
 
 logger = logging.getLogger(__name__)
@@ -306,7 +307,9 @@ def _refusal(
         if line.product_id not in available
     }
     if missing:
+        STOCK_RESERVATIONS_REFUSED.labels("unknown_product").inc()
         return UnknownProduct("Unknown product.", errors=missing)
+    STOCK_RESERVATIONS_REFUSED.labels("insufficient_stock").inc()
     logger.info(
         "stock reservation refused",
         extra={"order_id": order_id, "product_id": str(short.product_id)},

@@ -8,9 +8,12 @@ import time
 from io import StringIO
 
 import pytest
+import requests
 from django.core.management import call_command
+from prometheus_client.parser import text_string_to_metric_families
 
 from ecommerce_common.events import ORDER_CANCELLED
+from ecommerce_common.testing.infra import free_port
 from events.models import Outcome, ProcessedEvent
 from events.tests.conftest import wait_for
 from events.tests.factories import EnvelopeFactory
@@ -57,7 +60,48 @@ def test_a_published_event_is_handled_recorded_and_logged(
     assert handled[0]["type"] == "order.paid"
     assert handled[0]["outcome"] == "applied"
     assert handled[0]["attempt"] == 1
+    assert handled[0]["attempts"] == 1
+    assert handled[0]["durationMs"] > 0
     assert handled[0]["request_id"] not in (None, "", "-")
+
+
+def test_the_worker_serves_the_metrics_of_all_its_task_processes(
+    start_worker, broker, product_service, order_service, tmp_path
+):
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    (folder / "counter_1.db").write_bytes(b"left by an earlier run")  # must be cleaned away
+    port = free_port()
+    start_worker(
+        WORKER_METRICS_PORT=str(port),
+        WORKER_METRICS_HOST="127.0.0.1",
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+        CELERY_WORKER_CONCURRENCY="2",
+    )
+    envelopes = []
+    for order_id in ("order-1", "order-2", "order-3"):
+        product_service.reserve(order_id)
+        order_service.add(order_id, "paid")
+        envelopes.append(EnvelopeFactory(orderId=order_id))
+        broker.publish(envelopes[-1])
+    for envelope in envelopes:
+        recorded(envelope["eventId"], Outcome.APPLIED)
+
+    def scraped() -> dict:
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+
+    applied = (("outcome", "applied"), ("type", "order.paid"))
+    samples = wait_for(
+        lambda: (s := scraped()).get(("order_events_handled_total", applied)) == 3 and s
+    )
+    assert samples[("order_event_handling_duration_seconds_count", applied)] == 3
+    depth = samples[("dead_letter_queue_depth", (("queue", "integration.dead"),))]
+    assert depth == broker.dead_letter_count()
 
 
 def test_the_same_event_delivered_twice_is_applied_once(

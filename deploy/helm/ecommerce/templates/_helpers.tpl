@@ -437,3 +437,12 @@ volumeClaimTemplates:
 {{- define "ecommerce.insecure" -}}
 {{- if not (and .Values.ingress.enabled .Values.ingress.host .Values.ingress.tls.enabled) -}}true{{- end -}}
 {{- end -}}
+
+{{/* Scrape annotations of a pod serving /metrics (prometheus.io/*), when metrics are on. */}}
+{{- define "ecommerce.metricsAnnotations" -}}
+{{- if .Values.metrics.enabled -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.metrics.port | quote }}
+prometheus.io/path: /metrics
+{{- end -}}
+{{- end -}}
