@@ -1,4 +1,5 @@
-"""values-production.yaml: no render without a host and TLS; without it, NOTES.txt warns."""
+"""values-production.yaml: no render without a host and TLS or with the simulated payment
+gateway; without it, NOTES.txt warns."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import yaml
 from chart_support import CHART, SCALED_WITH_TLS, by_name, render
 
 PRODUCTION = yaml.safe_load((CHART / "values-production.yaml").read_text())
+GATEWAY = "shop_payments.StripeGateway"
 
 
 def production(**changes) -> dict:
@@ -37,8 +39,9 @@ def production(**changes) -> dict:
             {"ingress__host": "shop.example.com", "config__secureCookies": False},
             r"secureCookies may not be false",
         ),
+        ({"ingress__host": "shop.example.com"}, r"simulated gateway takes no money"),
     ],
-    ids=["no host", "no tls", "no ingress", "any host", "cookies not secure"],
+    ids=["no host", "no tls", "no ingress", "any host", "cookies not secure", "simulated payments"],
 )
 def test_the_production_values_refuse_to_render_an_insecure_release(changes, message):
     with pytest.raises(helm_python.HelmRenderError, match=message):
@@ -46,7 +49,9 @@ def test_the_production_values_refuse_to_render_an_insecure_release(changes, mes
 
 
 def test_the_production_values_with_a_host_render_a_secure_release():
-    objects, notes = render(production(ingress__host="shop.example.com"))
+    objects, notes = render(
+        production(ingress__host="shop.example.com", orderService__payment__gateway=GATEWAY)
+    )
 
     config = by_name(objects, "ConfigMap", "shop-ecommerce-config")["data"]
     assert "*" not in config["DJANGO_ALLOWED_HOSTS"].split(",")
@@ -81,3 +86,16 @@ def test_a_host_without_tls_is_still_warned_about():
 def test_a_release_with_a_host_and_tls_is_not_warned_about():
     _, notes = render(SCALED_WITH_TLS)
     assert "NOT SECURE" not in notes
+
+
+def test_a_plain_install_runs_the_payment_simulator_and_warns_that_no_money_is_taken():
+    _, notes = render({})
+    assert "PAYMENTS ARE SIMULATED" in notes
+
+    _, notes = render({"orderService": {"payment": {"gateway": GATEWAY}}})
+    assert "PAYMENTS ARE SIMULATED" not in notes
+
+
+def test_the_simulated_gateway_refused_outside_production_too_when_not_allowed():
+    with pytest.raises(helm_python.HelmRenderError, match=r"orderService\.payment"):
+        render({"orderService": {"payment": {"allowSimulator": False}}})

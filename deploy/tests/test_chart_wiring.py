@@ -300,14 +300,13 @@ def test_trusted_proxies_follow_the_ingress_unless_told(values, count):
 @pytest.mark.parametrize(
     ("values", "gateway", "allowed"),
     [
-        ({}, "payments.gateway.SimulatedGateway", "false"),
+        ({}, "payments.gateway.SimulatedGateway", "true"),
         (
-            {"orderService": {"payment": {"allowSimulator": True}}},
-            "payments.gateway.SimulatedGateway",
-            "true",
-        ),
-        (
-            {"orderService": {"payment": {"gateway": "shop_payments.StripeGateway"}}},
+            {
+                "orderService": {
+                    "payment": {"gateway": "shop_payments.StripeGateway", "allowSimulator": False}
+                }
+            },
             "shop_payments.StripeGateway",
             "false",
         ),

@@ -433,6 +433,14 @@ volumeClaimTemplates:
 {{- end -}}
 {{- end -}}
 
+{{/* The simulated payment gateway only where allowed: order_service would refuse to start. */}}
+{{- define "ecommerce.requirePaymentGateway" -}}
+{{- $payment := .Values.orderService.payment -}}
+{{- if and (eq $payment.gateway "payments.gateway.SimulatedGateway") (not $payment.allowSimulator) -}}
+{{- fail "orderService.payment: the simulated gateway takes no money; set orderService.payment.gateway to your provider's class (or allowSimulator=true for a demo)" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Whether the release is served as a shop must be: a host, over TLS. */}}
 {{- define "ecommerce.insecure" -}}
 {{- if not (and .Values.ingress.enabled .Values.ingress.host .Values.ingress.tls.enabled) -}}true{{- end -}}
