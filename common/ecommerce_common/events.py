@@ -29,7 +29,7 @@ ORDER_CREATED = "order.created"
 
 # The events integration_service acts on: only these are published to its queue. The others
 # (order.created, order.confirmed, order.out_of_stock) stay in order_service's outbox and status
-# history, marked not routed, for a subscriber that may come later (ARCHITECTURE §6).
+# history, marked not routed, for a subscriber that may come later (docs/ARCHITECTURE.md §6).
 WORKER_EVENT_TYPES = frozenset({ORDER_PAID, ORDER_PAYMENT_FAILED, ORDER_CANCELLED, ORDER_EXPIRED})
 
 

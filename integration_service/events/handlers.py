@@ -1,4 +1,4 @@
-"""What each order event does to stock and order status (ARCHITECTURE §6).
+"""What each order event does to stock and order status (docs/ARCHITECTURE.md §6).
 
 Every handler is safe to run twice: the product endpoints are idempotent per
 order id and the order status endpoint per event id. Transport failures and

@@ -1,4 +1,4 @@
-"""Settings of integration_service, read from the environment (ARCHITECTURE §7).
+"""Settings of integration_service, read from the environment (docs/ARCHITECTURE.md §7).
 
 The web part only serves health, readiness and the admin; the real work is the
 Celery worker (``integration_service.celery``), configured here under ``CELERY_*``.

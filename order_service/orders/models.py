@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
@@ -73,10 +72,6 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.title}"
-
-    @property
-    def line_total(self) -> Decimal:
-        return self.unit_price * self.quantity
 
 
 class StatusHistory(models.Model):

@@ -7,10 +7,9 @@ task to integration_service's queue, with publisher confirms, and marks the row 
 is published inside a request's transaction.
 
 Why claim at insert: until the commit only the writing request can see the row, so claiming it
-in the INSERT costs nothing, and no sweep can publish it meanwhile. The relay used to open a
-second transaction for that (``SELECT … FOR UPDATE SKIP LOCKED``, publish, ``UPDATE``,
-``COMMIT``: four round trips and a WAL flush per status change, holding the row lock across the
-broker's confirm). Now the right-after-commit path is the publish plus one statement.
+in the INSERT costs nothing, and no sweep can publish it meanwhile; no second transaction
+(``SELECT … FOR UPDATE SKIP LOCKED``, publish, ``UPDATE``, ``COMMIT``) holds a row lock across the
+broker's confirm. The right-after-commit path is the publish plus one statement.
 
 That statement, the ``sent`` mark, is the same on every store; on PostgreSQL it also commits
 with ``synchronous_commit`` off: ``set_config(..., true)`` in its ``FROM`` applies to the
@@ -23,7 +22,7 @@ event is ever lost.
 Only the events the worker acts on (``WORKER_EVENT_TYPES``) are published. The others
 (``order.created``, ``order.confirmed``, ``order.out_of_stock``) are written ``not_routed``:
 kept in the outbox for audit and a later subscriber, never claimed, published or swept, so they
-cost one INSERT in the transaction that makes them and nothing after (ARCHITECTURE §6).
+cost one INSERT in the transaction that makes them and nothing after (docs/ARCHITECTURE.md §6).
 
 When the publish fails (broker down), the row goes back to ``pending`` with the error. A row
 still ``publishing`` ``OUTBOX_CLAIM_LEASE_SECONDS`` after its claim belongs to a request that

@@ -92,7 +92,7 @@ class OrderCreateSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    """Every error answer: ``{message, code, errors}`` (ARCHITECTURE §3)."""
+    """Every error answer: ``{message, code, errors}`` (docs/ARCHITECTURE.md §3)."""
 
     message = serializers.CharField()
     code = serializers.CharField()

@@ -1,4 +1,4 @@
-"""The order state machine (ARCHITECTURE §5): statuses, their labels, the allowed transitions
+"""The order state machine (docs/ARCHITECTURE.md §5): statuses, their labels, the allowed transitions
 and the event each transition publishes. The one place that knows the lifecycle.
 """
 
@@ -36,11 +36,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.EXPIRED: frozenset(),
 }
 
-# Statuses from which the customer (or an admin) may still cancel: "until confirmed".
-CANCELLABLE = frozenset(
-    source for source, targets in TRANSITIONS.items() if OrderStatus.CANCELLED in targets
-)
-
 # What integration_service may set through PUT /internal/orders/{id}/status: ``paid`` is reached
 # only through the payment step, so an event can never mark an order paid without a charge.
 EVENT_TARGETS = frozenset(
@@ -69,7 +64,3 @@ EVENT_FOR_STATUS: dict[str, str] = {
 
 def can_transition(source: str, target: str) -> bool:
     return target in TRANSITIONS.get(source, frozenset())
-
-
-def label(status: str) -> str:
-    return OrderStatus(status).label

@@ -1,4 +1,4 @@
-"""Settings for product_service, read from the environment (see ARCHITECTURE.md §7).
+"""Settings for product_service, read from the environment (docs/docs/ARCHITECTURE.md §7).
 
 The store is MongoDB through django-mongodb-backend: ``MONGODB_URI`` names the server
 (a real mongod in production, SecantusDB locally and in tests) and the database is the

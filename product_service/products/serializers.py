@@ -108,7 +108,7 @@ class TagsField(serializers.Field):
 
 
 class ErrorSerializer(serializers.Serializer):
-    """Every error answer: ``{message, code, errors}`` (ARCHITECTURE §3)."""
+    """Every error answer: ``{message, code, errors}`` (docs/ARCHITECTURE.md §3)."""
 
     message = serializers.CharField()
     code = serializers.CharField()

@@ -1,6 +1,6 @@
 """Who may call what: every public and internal route against every kind of caller.
 
-The table below is the specification (ARCHITECTURE §2-§4). Each row is a route; each
+The table below is the specification (docs/ARCHITECTURE.md §2-§4). Each row is a route; each
 column the status one kind of caller gets:
 
 - ``anon``   no credentials at all;

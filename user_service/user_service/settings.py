@@ -1,4 +1,4 @@
-"""Settings for user_service, read from the environment (see ARCHITECTURE.md §7).
+"""Settings for user_service, read from the environment (docs/docs/ARCHITECTURE.md §7).
 
 With ``DJANGO_DEBUG=false`` every secret must be set; in debug mode missing values
 fall back to local defaults (SQLite under ``var/``, the dev internal token).
