@@ -152,6 +152,33 @@ def cancel_orders(count: int) -> list[OutboxEvent]:
     return [OutboxEvent.objects.get(order=order) for order in orders]
 
 
+@pytest.fixture
+def table_order_reads():
+    """PostgreSQL reads tables in their stored order, not through an index (whose order would
+    hide a missing ``ORDER BY``): with ``aged_against_insertion``, only a sweep that sorts its
+    rows oldest first publishes them oldest first."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_indexscan = off")
+        cursor.execute("SET enable_bitmapscan = off")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("RESET enable_indexscan")
+        cursor.execute("RESET enable_bitmapscan")
+
+
+def aged_against_insertion(events: list[OutboxEvent]) -> list[OutboxEvent]:
+    """Make the first-written row the newest and the last the oldest, so a sweep that read rows
+    in the table's stored order instead of oldest first would publish them in the wrong order
+    (the rows are rewritten first to last, which is also their stored order after it).
+    Returns them oldest first."""
+    now = timezone.now()
+    for age, event in enumerate(events, start=1):
+        OutboxEvent.objects.filter(pk=event.pk).update(created_at=now - timedelta(seconds=age))
+    return events[::-1]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_event_is_written_claimed_by_its_request_and_the_sweep_leaves_it_alone(
     integration_queue, relay_after_commit_lost
@@ -166,10 +193,11 @@ def test_an_event_is_written_claimed_by_its_request_and_the_sweep_leaves_it_alon
 
 @pytest.mark.django_db(transaction=True)
 def test_the_sweep_takes_over_claims_past_the_lease_oldest_first_and_only_once(
-    integration_queue, relay_after_commit_lost
+    integration_queue, relay_after_commit_lost, table_order_reads
 ):
     events = cancel_orders(3)
     lease_expired(events)
+    events = aged_against_insertion(events)
 
     call_command("relay_outbox")
     call_command("relay_outbox")
@@ -181,9 +209,9 @@ def test_the_sweep_takes_over_claims_past_the_lease_oldest_first_and_only_once(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_sweep_publishes_pending_rows_oldest_first_and_only_once(
-    integration_queue, broker_down_then_up
+    integration_queue, broker_down_then_up, table_order_reads
 ):
-    events = cancel_orders(3)
+    events = aged_against_insertion(cancel_orders(3))
     assert OutboxEvent.objects.filter(state="pending").count() == 3
 
     broker_down_then_up()
