@@ -1,16 +1,10 @@
-"""The web part: health, readiness, the schema and the event log in the admin."""
+"""The web part: readiness (the broker is required), the schema and the event log in the admin.
+(``/health`` is common code: common/tests/test_middleware.py.)"""
 
 import pytest
 
 from events.models import Outcome
 from events.tests.factories import EnvelopeFactory, ProcessedEventFactory
-
-
-def test_health_answers_without_io(client):
-    response = client.get("/health")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "service": "integration_service"}
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""The project's shared routes: health, readiness, the OpenAPI schema and the admin."""
+"""The project's shared routes: readiness (with the broker and the outbox backlog), the OpenAPI
+schema and the admin. (``/health`` is common code: common/tests/test_middleware.py.)"""
 
 import uuid
 from datetime import timedelta
@@ -10,13 +11,6 @@ from orders.models import OutboxEvent
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory
 from payments.tests.factories import PaymentFactory
-
-
-def test_health_answers_without_io(client):
-    response = client.get("/health")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "service": "order_service"}
 
 
 @pytest.mark.django_db

@@ -1,17 +1,11 @@
-"""Health, readiness, the OpenAPI schema and the admin site."""
+"""Readiness on MongoDB, the OpenAPI schema and the admin site. (``/health`` is common code:
+common/tests/test_middleware.py.)"""
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from products.models import Product
 from products.tests.factories import ProductFactory, ReservationFactory
-
-
-def test_health_answers_without_touching_the_database(api_client):
-    response = api_client.get("/health")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "service": "product_service"}
 
 
 def test_ready_pings_mongodb(api_client):

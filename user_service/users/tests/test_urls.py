@@ -1,18 +1,11 @@
-"""Routes every service serves: health, readiness, the schema and its UI, JSON errors."""
+"""Routes every service serves: readiness on this service's store, the schema and its UI, JSON
+errors. (``/health`` is common code: common/tests/test_middleware.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
 pytestmark = pytest.mark.django_db
-
-
-def test_health_answers_without_touching_the_database(api_client, django_assert_num_queries):
-    with django_assert_num_queries(0):
-        response = api_client.get("/health")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "service": "user_service"}
 
 
 def test_ready_checks_the_database(api_client):
