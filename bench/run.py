@@ -41,7 +41,8 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from ecommerce_common.testing import history, infra  # noqa: E402
+from ecommerce_common import infra  # noqa: E402
+from ecommerce_common.testing import history  # noqa: E402
 from system import BIN, Settings, System  # noqa: E402
 
 RESULTS = BENCH / "results"

@@ -9,7 +9,7 @@ import pytest
 from kombu import Connection, pools
 
 from ecommerce_common.events import integration_queues
-from ecommerce_common.testing.infra import rabbitmq_vhost
+from ecommerce_common.infra import rabbitmq_vhost
 
 # TEST_DATABASE_PREFIX also keeps concurrent runs' brokers apart on a shared machine.
 VHOST = f"{os.environ.get('TEST_DATABASE_PREFIX', '')}order_service_tests"

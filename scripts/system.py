@@ -31,7 +31,7 @@ from pathlib import Path
 
 import environ
 
-from ecommerce_common.testing import infra
+from ecommerce_common import infra
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -61,7 +61,7 @@ DEMO_PRODUCTS = [
 LOCAL_REDIS_PORT = 6379
 
 
-class SystemError(RuntimeError):
+class LaunchError(RuntimeError):
     """The system could not be brought up as asked."""
 
 
@@ -244,7 +244,7 @@ class System:
             timeout=600,
         )
         if result.returncode != 0:
-            raise SystemError(
+            raise LaunchError(
                 f"{service}: manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}"
             )
 
@@ -308,7 +308,7 @@ class System:
             ).start()
         if not infra.wait_for_port("127.0.0.1", port, timeout=30):
             process.stop()
-            raise SystemError("SecantusDB did not start; see " + str(settings.log_dir))
+            raise LaunchError("SecantusDB did not start; see " + str(settings.log_dir))
         settings.mongodb_uri = infra.secantus_uri(port)
         return process
 
@@ -466,7 +466,7 @@ class System:
             timeout=10,
         )
         if admin_login.status_code != 200:
-            raise SystemError(
+            raise LaunchError(
                 f"admin login failed: {admin_login.status_code} {admin_login.text[:200]}"
             )
         token = admin_login.json()["token"]
@@ -497,7 +497,7 @@ class System:
                 timeout=10,
             )
             if response.status_code != 201:
-                raise SystemError(
+                raise LaunchError(
                     f"demo product failed: {response.status_code} {response.text[:200]}"
                 )
         return demo
@@ -774,14 +774,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "manage":
         try:
             return manage(from_environment(real=None), args.service, args.args)
-        except (SystemError, infra.InfrastructureError) as exc:
+        except (LaunchError, infra.InfrastructureError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     settings = from_environment(real=getattr(args, "real", False))
     if args.command == "up":
         try:
             return up(settings, detach=args.detach)
-        except (SystemError, infra.InfrastructureError) as exc:
+        except (LaunchError, infra.InfrastructureError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     if args.command == "down":

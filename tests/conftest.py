@@ -13,7 +13,7 @@ import secrets
 
 import pytest
 
-from ecommerce_common.testing import infra
+from ecommerce_common import infra
 from support.api import Api
 from system import Settings, System
 

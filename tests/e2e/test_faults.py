@@ -21,8 +21,8 @@ import pytest
 import requests
 from celery import Celery
 
+from ecommerce_common import infra
 from ecommerce_common.events import EXCHANGE, ORDER_EVENT_TASK, QUEUE, integration_queues
-from ecommerce_common.testing import infra
 from support.proxy import TcpProxy
 from support.stores import Stores
 

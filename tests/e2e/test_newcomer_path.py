@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from ecommerce_common.testing import infra
+from ecommerce_common import infra
 from support.launcher import newcomer_environment
 from system import _alive
 

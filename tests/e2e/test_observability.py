@@ -23,9 +23,9 @@ import requests
 from kombu import Connection, Exchange, Queue
 from prometheus_client.parser import text_string_to_metric_families
 
+from ecommerce_common import infra
 from ecommerce_common.events import DEAD_LETTER_QUEUE
 from ecommerce_common.logging import render_log_line
-from ecommerce_common.testing import infra
 from support.api import Api
 from system import WEB_SERVICES, System
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import system as launcher
-from ecommerce_common.testing import infra
+from ecommerce_common import infra
 
 
 def _workers(master_pid: int) -> list[int]:

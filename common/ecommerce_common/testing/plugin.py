@@ -21,7 +21,7 @@ import shutil
 
 import pytest
 
-from ecommerce_common.testing import infra
+from ecommerce_common import infra
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

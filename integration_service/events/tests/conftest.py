@@ -18,7 +18,7 @@ from celery import Celery
 from kombu import Connection
 
 from ecommerce_common.events import DEAD_LETTER_QUEUE, ORDER_EVENT_TASK, QUEUE, integration_queues
-from ecommerce_common.testing.infra import Process, rabbitmq_vhost
+from ecommerce_common.infra import Process, rabbitmq_vhost
 from events.tests.stand_ins import OrderStandIn, ProductStandIn
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]

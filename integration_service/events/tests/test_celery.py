@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ecommerce_common.events import DEAD_LETTER_EXCHANGE, ORDER_EVENT_TASK, QUEUE
-from ecommerce_common.testing.infra import Process
+from ecommerce_common.infra import Process
 from events.tests.conftest import SERVICE_DIR, wait_for
 
 

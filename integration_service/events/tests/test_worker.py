@@ -13,7 +13,7 @@ from django.core.management import call_command
 from prometheus_client.parser import text_string_to_metric_families
 
 from ecommerce_common.events import ORDER_CANCELLED
-from ecommerce_common.testing.infra import free_port
+from ecommerce_common.infra import free_port
 from events.models import Outcome, ProcessedEvent
 from events.tests.conftest import wait_for
 from events.tests.factories import EnvelopeFactory

@@ -15,7 +15,7 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from ecommerce_common.testing.infra import Process, free_port, wait_for_http
+from ecommerce_common.infra import Process, free_port, wait_for_http
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = SERVICE_DIR.parent / "deploy" / "gunicorn.conf.py"

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from ecommerce_common.cache import RETRY_AFTER_SECONDS
-from ecommerce_common.testing.infra import Process, free_port, wait_for_port
+from ecommerce_common.infra import Process, free_port, wait_for_port
 from ecommerce_common.testing.verify_server import VerifyServer
 from products.tests.service_process import running_product_service
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from django.db import connection
 
-from ecommerce_common.testing.infra import free_port, wait_for_port
+from ecommerce_common.infra import free_port, wait_for_port
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
 from users.throttling import parse_rate
 
