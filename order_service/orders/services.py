@@ -160,21 +160,29 @@ def _order_store(
         )
         for line in reserved
     )
-    reason = "order created"
+    _transition_record(order=order, source="", reason="order created")
+    return order
+
+
+def _transition_record(
+    *, order: Order, source: str, reason: str, event_id: str | None = None
+) -> None:
+    """What every status change writes with it, in its transaction: the outbox event reporting
+    it, the history row that names that event, and the transition counter (counted on commit)."""
     published = outbox_event_add(
         order=order,
-        event_type=EVENT_FOR_STATUS[INITIAL_STATUS],
-        data=order_event_data(order=order, previous_status=None, reason=reason),
+        event_type=EVENT_FOR_STATUS[order.status],
+        data=order_event_data(order=order, previous_status=source or None, reason=reason),
     )
     StatusHistory.objects.create(
         order=order,
-        from_status="",
-        to_status=INITIAL_STATUS,
+        from_status=source,
+        to_status=order.status,
         reason=reason,
+        event_id=event_id,
         published_event=published,
     )
-    order_transition_record(from_status="", to_status=INITIAL_STATUS)
-    return order
+    order_transition_record(from_status=source, to_status=order.status)
 
 
 def order_status_apply(
@@ -198,20 +206,7 @@ def order_status_apply(
         raise IllegalTransition(source=current or source, target=to_status)
     order.status = to_status
     order.updated_at = now
-    published = outbox_event_add(
-        order=order,
-        event_type=EVENT_FOR_STATUS[to_status],
-        data=order_event_data(order=order, previous_status=source, reason=reason),
-    )
-    StatusHistory.objects.create(
-        order=order,
-        from_status=source,
-        to_status=to_status,
-        reason=reason,
-        event_id=event_id,
-        published_event=published,
-    )
-    order_transition_record(from_status=source, to_status=to_status)
+    _transition_record(order=order, source=source, reason=reason, event_id=event_id)
     if to_status in REFUND_ON:
         payment_refund_schedule(order_id=order.pk)
     logger.info(
