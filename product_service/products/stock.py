@@ -80,6 +80,11 @@ logger = logging.getLogger(__name__)
 PENDING_GRACE = timedelta(minutes=2)
 # How long a request for an order id whose reservation is pending waits for it to settle.
 IN_PROGRESS_WAIT_SECONDS = 2.0
+# Looks a commit or release takes at a reservation that moves under it. Each look follows one
+# move, and a reservation moves only a few times in its life (pending, reserved, committed,
+# released), so this bound is reached only by a reservation that keeps being refused and made
+# again; the caller is then told to retry (409 reservation_in_progress).
+MOVE_TRIES = 8
 
 
 @dataclass(frozen=True)
@@ -514,20 +519,21 @@ def reservation_create(
 
 def reservation_commit(*, order_id: str) -> Reservation:
     """Turn the order's reserved stock into sold stock; a repeat changes nothing."""
-    reservation = _move_state_of(
-        order_id, from_states=(ReservationState.RESERVED,), to_state=ReservationState.COMMITTED
-    )
-    if reservation is None:
-        reservation = _settled(order_id)
-        if reservation.state in INACTIVE_STATES:
-            raise ReservationNotActive()
-        if reservation.state == ReservationState.RESERVED:
-            # It was still pending a moment ago; commit it now.
-            return reservation_commit(order_id=order_id)
-    # Also finishes a commit that was interrupted between the state move and the stock moves.
-    _sell_held(order_id, _lines_of(reservation))
-    logger.info("stock committed", extra={"order_id": order_id})
-    return reservation
+    for _ in range(MOVE_TRIES):
+        reservation = _move_state_of(
+            order_id, from_states=(ReservationState.RESERVED,), to_state=ReservationState.COMMITTED
+        )
+        if reservation is None:
+            reservation = _settled(order_id)
+            if reservation.state in INACTIVE_STATES:
+                raise ReservationNotActive()
+            if reservation.state == ReservationState.RESERVED:
+                continue  # It was still pending a moment ago; commit it now.
+        # Also finishes a commit that was interrupted between the state move and the stock moves.
+        _sell_held(order_id, _lines_of(reservation))
+        logger.info("stock committed", extra={"order_id": order_id})
+        return reservation
+    raise ReservationInProgress()
 
 
 def reservation_release(*, order_id: str) -> Reservation:
@@ -539,28 +545,29 @@ def reservation_release(*, order_id: str) -> Reservation:
     the state it left is the one whose move matched. Releases of uncommitted orders, the usual
     kind, take the first.
     """
-    reservation = _move_state_of(
-        order_id,
-        from_states=(ReservationState.PENDING, ReservationState.RESERVED),
-        to_state=ReservationState.RELEASED,
-    )
-    if reservation is not None:
-        _unhold_all(order_id, _lines_of(reservation))
-        logger.info("stock released", extra={"order_id": order_id, "was_committed": False})
-        return reservation
-    reservation = _reservation_of(order_id)
-    if reservation is None:
-        raise ReservationNotFound()
-    if reservation.state == ReservationState.COMMITTED:
-        if not _release_committed(reservation):
-            return reservation_release(order_id=order_id)  # Moved meanwhile: look again.
-        logger.info("stock released", extra={"order_id": order_id, "was_committed": True})
-        return reservation
-    if reservation.state in INACTIVE_STATES:
-        _finish_release(reservation)
-        return reservation
-    # Made (again, after a refusal) between the tries: release that one.
-    return reservation_release(order_id=order_id)
+    for _ in range(MOVE_TRIES):
+        reservation = _move_state_of(
+            order_id,
+            from_states=(ReservationState.PENDING, ReservationState.RESERVED),
+            to_state=ReservationState.RELEASED,
+        )
+        if reservation is not None:
+            _unhold_all(order_id, _lines_of(reservation))
+            logger.info("stock released", extra={"order_id": order_id, "was_committed": False})
+            return reservation
+        reservation = _reservation_of(order_id)
+        if reservation is None:
+            raise ReservationNotFound()
+        if reservation.state == ReservationState.COMMITTED:
+            if not _release_committed(reservation):
+                continue  # Moved meanwhile: look again.
+            logger.info("stock released", extra={"order_id": order_id, "was_committed": True})
+            return reservation
+        if reservation.state in INACTIVE_STATES:
+            _finish_release(reservation)
+            return reservation
+        # Made (again, after a refusal) between the tries: release that one.
+    raise ReservationInProgress()
 
 
 def reservations_expire(*, now: datetime | None = None, limit: int = 1000) -> int:

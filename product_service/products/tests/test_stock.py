@@ -19,6 +19,7 @@ from products.constants import ReservationState
 from products.errors import (
     InsufficientStock,
     OrderIdReused,
+    ReservationInProgress,
     ReservationNotActive,
     ReservationNotFound,
     UnknownProduct,
@@ -802,3 +803,28 @@ def test_concurrent_finishers_of_an_interrupted_committed_release_return_its_sto
     assert not [result for result in results if isinstance(result, Exception)]
     assert stock_of(product) == (14, 0, 6)
     assert product_document(product).get("returns") == []
+
+
+def _moving_under_every_look(monkeypatch) -> list[str]:
+    """Every conditional move misses and every look finds the reservation reserved again, as if
+    it were refused and made again between each two looks."""
+    looks = []
+
+    def look(order_id, **kwargs):
+        looks.append(order_id)
+        return Reservation(order_id=order_id, state=ReservationState.RESERVED, items=[])
+
+    monkeypatch.setattr(stock, "_move_state_of", lambda *args, **kwargs: None)
+    monkeypatch.setattr(stock, "_settled", look)
+    monkeypatch.setattr(stock, "_reservation_of", look)
+    return looks
+
+
+@pytest.mark.parametrize("step", [stock.reservation_commit, stock.reservation_release])
+def test_a_reservation_that_keeps_moving_gets_a_bounded_number_of_looks_then_409(monkeypatch, step):
+    looks = _moving_under_every_look(monkeypatch)
+
+    with pytest.raises(ReservationInProgress):
+        step(order_id="order-moving")
+
+    assert len(looks) == stock.MOVE_TRIES
