@@ -80,20 +80,15 @@ def _order_status_set(*, event: OrderEvent, status: str, reason: str) -> request
 
 
 def _reported_status(response: requests.Response) -> str | None:
-    """The order's current status, when order_service says it in its 409 answer."""
+    """The order's current status, as order_service's illegal_transition answer gives it
+    (``errors.status``; ``errors.requested`` is the status asked for)."""
     try:
         body = response.json()
     except ValueError:
         return None
-    if not isinstance(body, dict):
-        return None
-    errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
-    for value in (body.get("currentStatus"), errors.get("currentStatus"), errors.get("status")):
-        if isinstance(value, str):
-            return value
-        if isinstance(value, list) and value and isinstance(value[0], str):
-            return value[0]
-    return None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    status = errors.get("status") if isinstance(errors, dict) else None
+    return status if isinstance(status, str) else None
 
 
 def _release_committed_stock(event: OrderEvent) -> HandlingResult:
