@@ -9,21 +9,15 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from ecommerce_common.internal_auth import InternalTokenAuthentication, IsInternalService
+from ecommerce_common.api import InternalView, errors
 from orders import services
 from orders.models import Order
 from orders.outbox import outbox_publish_pending
 from orders.serializers import InternalStatusSerializer, OrderSerializer
-from orders.views import errors, render_order
+from orders.views import render_order
 from payments.reconcile import payments_reconcile_due
 from payments.refunds import payments_refund_pending
-
-
-class InternalView(APIView):
-    authentication_classes = [InternalTokenAuthentication]
-    permission_classes = [IsInternalService]
 
 
 class InternalOrderStatusView(InternalView):

@@ -8,22 +8,11 @@ from decimal import Decimal
 from django.conf import settings
 from rest_framework import serializers
 
+from ecommerce_common.api import StrictIntegerField
 from orders.models import Order, OrderItem, StatusHistory
 from orders.status import OrderStatus
 
 PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """An integer given as a JSON integer (or a string of digits, as old form clients send):
-    never a fraction, a float or a boolean."""
-
-    def to_internal_value(self, data: object) -> int:
-        if isinstance(data, bool) or not isinstance(data, int | str):
-            self.fail("invalid")
-        if isinstance(data, str) and not re.fullmatch(r"-?\d{1,9}", data.strip()):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class ProductIdField(serializers.CharField):
@@ -89,14 +78,6 @@ class OrderCreateSerializer(serializers.Serializer):
         for product_id, quantity in lines:
             merged[product_id] = merged.get(product_id, 0) + quantity
         return {"lines": list(merged.items()), "total_amount": attrs.get("totalAmount")}
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every error answer: ``{message, code, errors}`` (docs/ARCHITECTURE.md §3)."""
-
-    message = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(help_text="Field errors keyed by the request's field names.")
 
 
 class OrderItemSerializer(serializers.ModelSerializer):

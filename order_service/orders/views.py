@@ -13,12 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ecommerce_common.api import errors
 from ecommerce_common.pagination import PageNumberPagination
 from ecommerce_common.throttling import OrderCreateThrottle, OrderPayThrottle
 from orders import idempotency, selectors, services
 from orders.models import Order
 from orders.serializers import (
-    ErrorSerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
     OrderPaySerializer,
@@ -30,11 +30,6 @@ from orders.serializers import (
 from payments.services import order_pay
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-
-def errors(*codes: int) -> dict[int, type[ErrorSerializer]]:
-    """The error answers (``{message, code, errors}``) an operation documents besides success."""
-    return dict.fromkeys(codes, ErrorSerializer)
 
 
 # The output serializers keep no state of a request: one instance per process renders every

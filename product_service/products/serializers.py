@@ -11,6 +11,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ecommerce_common.api import StrictIntegerField
 from products.constants import (
     MAX_DESCRIPTION_LENGTH,
     MAX_IMAGE_URL_LENGTH,
@@ -31,19 +32,6 @@ MAX_PRICE = Decimal("9999999999.99")
 MAX_ITEM_QUANTITY = 100_000
 MAX_RESERVATION_ITEMS = 100
 ORDER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """An integer given as a JSON integer (or a string of digits); never a bool or fraction."""
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool):
-            self.fail("invalid")
-        if isinstance(data, str) and re.fullmatch(r"-?\d{1,12}", data.strip()):
-            data = int(data.strip())
-        if not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class ObjectIdField(serializers.CharField):
@@ -105,14 +93,6 @@ class TagsField(serializers.Field):
 
     def to_representation(self, value: list[str]) -> list[str]:
         return list(value or [])
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every error answer: ``{message, code, errors}`` (docs/ARCHITECTURE.md §3)."""
-
-    message = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(help_text="Field errors keyed by the request's field names.")
 
 
 class StrictSerializer(serializers.Serializer):

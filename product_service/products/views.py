@@ -14,7 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ecommerce_common.internal_auth import InternalTokenAuthentication, IsInternalService
+from ecommerce_common import api
+from ecommerce_common.api import errors
 from ecommerce_common.pagination import PageNumberPagination
 from ecommerce_common.throttling import ProductCreateThrottle, ReviewCreateThrottle
 from products import catalogue_cache, selectors, services, stock, stock_audit
@@ -24,7 +25,6 @@ from products.pagination import CachedCountPagination
 from products.permissions import ReadOnlyOrAuthenticated, can_edit
 from products.serializers import (
     ORDER_ID_PATTERN,
-    ErrorSerializer,
     ExpiredCountSerializer,
     ProductInputSerializer,
     ProductListQuerySerializer,
@@ -69,14 +69,6 @@ CATALOGUE_CACHE_HEADERS = [
         description="`public, max-age=<CATALOGUE_CACHE_SECONDS>` (with `Age` on a hit).",
     ),
 ]
-
-
-def errors(*codes: int) -> dict[int, type[ErrorSerializer]]:
-    """The error answers (``{message, code, errors}``) an operation documents besides success.
-
-    401 is there wherever a token is read: a bad or revoked one is refused even on public reads.
-    """
-    return dict.fromkeys(codes, ErrorSerializer)
 
 
 def _product_or_404(product_id: str) -> Product:
@@ -307,10 +299,7 @@ _RESERVATION = ReservationSerializer()
 _RESERVATION_STATUS = ReservationStatusSerializer()
 
 
-class InternalView(APIView):
-    authentication_classes = [InternalTokenAuthentication]
-    permission_classes = [IsInternalService]
-
+class InternalView(api.InternalView):
     def finalize_response(
         self, request: Request, response: Response, *args: object, **kwargs: object
     ) -> Response:

@@ -12,7 +12,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from ecommerce_common.internal_auth import InternalTokenAuthentication, IsInternalService
+from ecommerce_common.api import InternalView
 from ecommerce_common.user_auth import token_from_request
 from users import serializers
 from users.errors import InvalidToken
@@ -229,11 +229,9 @@ class PasswordChangeView(APIView):
         return _token_pair_response(message="Password changed.", tokens=tokens)
 
 
-class VerifyView(APIView):
+class VerifyView(InternalView):
     """Answers who an access token belongs to, for the other services (never cached here)."""
 
-    authentication_classes = [InternalTokenAuthentication]
-    permission_classes = [IsInternalService]
     throttle_classes = []
 
     @extend_schema(
