@@ -32,6 +32,8 @@ WEB_COMPONENTS = {
     "order-service": "order_service",
     "integration-service": "integration_service",
 }
+# The web services and the worker: one NetworkPolicy, disruption budget and scrape target each.
+APP_COMPONENTS = (*WEB_COMPONENTS, "integration-worker")
 
 EXTERNAL_STORES: dict[str, Any] = {
     "postgresql": {"enabled": False},

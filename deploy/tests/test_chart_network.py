@@ -5,6 +5,7 @@ from __future__ import annotations
 import helm_python
 import pytest
 from chart_support import (
+    APP_COMPONENTS,
     METRICS_PORT,
     VALUE_SETS,
     by_name,
@@ -195,13 +196,4 @@ def test_policies_follow_the_ports_and_the_controller_selector():
 def test_external_stores_get_no_in_cluster_policy(rendered_sets):
     objects, _ = rendered_sets["external-stores"]
     names = {p["metadata"]["name"] for p in of_kind(objects, "NetworkPolicy")}
-    assert names == {
-        f"shop-ecommerce-{c}"
-        for c in (
-            "user-service",
-            "product-service",
-            "order-service",
-            "integration-service",
-            "integration-worker",
-        )
-    }
+    assert names == {f"shop-ecommerce-{c}" for c in APP_COMPONENTS}

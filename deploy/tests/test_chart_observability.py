@@ -8,6 +8,7 @@ import helm_python
 import kubernetes_validate
 import pytest
 from chart_support import (
+    APP_COMPONENTS,
     CHART,
     KUBERNETES_VERSION,
     METRICS_PORT,
@@ -18,7 +19,7 @@ from chart_support import (
     template_of,
 )
 
-SCRAPED = (*WEB_COMPONENTS, "integration-worker")
+SCRAPED = APP_COMPONENTS
 
 
 def _env(container: dict) -> dict[str, object]:

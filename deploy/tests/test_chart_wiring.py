@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import helm_python
 import pytest
 from chart_support import (
+    APP_COMPONENTS,
     VALUE_SETS,
     all_containers,
     by_name,
@@ -196,16 +197,7 @@ def test_without_autoscaling_replicas_come_from_values():
 
 def test_each_service_and_the_worker_have_a_disruption_budget(default_objects):
     budgets = {p["metadata"]["name"]: p for p in of_kind(default_objects, "PodDisruptionBudget")}
-    assert set(budgets) == {
-        f"shop-ecommerce-{c}"
-        for c in (
-            "user-service",
-            "product-service",
-            "order-service",
-            "integration-service",
-            "integration-worker",
-        )
-    }
+    assert set(budgets) == {f"shop-ecommerce-{c}" for c in APP_COMPONENTS}
     pods = _pod_labels(default_objects)
     for name, budget in budgets.items():
         assert budget["spec"]["maxUnavailable"] == 1
