@@ -40,7 +40,12 @@ def database(*, dev_default: str) -> dict:
     config.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     config["CONN_HEALTH_CHECKS"] = True
     if config["ENGINE"] == "django.db.backends.postgresql":
-        config.setdefault("OPTIONS", {})["connect_timeout"] = 5
+        options = config.setdefault("OPTIONS", {})
+        options["connect_timeout"] = 5
+        # Bind parameters on the server, so psycopg prepares a statement the connection runs
+        # repeatedly (its prepare_threshold): PostgreSQL then parses and plans it once per
+        # connection, not once per execution (bench/FINDINGS.md).
+        options.setdefault("server_side_binding", True)
     return config
 
 

@@ -17,6 +17,7 @@ from functools import cache
 from typing import Protocol
 
 from django.conf import settings
+from django.db import connection
 from django.utils.module_loading import import_string
 
 from payments.models import SimulatedGatewayEntry
@@ -106,15 +107,15 @@ class SimulatedGateway:
         if token not in (self.APPROVE, self.DECLINE, self.APPROVE_THEN_TIME_OUT):
             raise InvalidPaymentToken(token)
         declined = token == self.DECLINE
-        entry, created = SimulatedGatewayEntry.objects.get_or_create(
-            idempotency_key=idempotency_key,
-            defaults={
-                "kind": SimulatedGatewayEntry.Kind.CHARGE,
-                "reference": f"ch_{uuid.uuid4().hex}",
-                "approved": not declined,
-                "decline_reason": "card_declined" if declined else "",
-                "amount": amount,
-            },
+        entry, created = _ledger_record(
+            SimulatedGatewayEntry(
+                idempotency_key=idempotency_key,
+                kind=SimulatedGatewayEntry.Kind.CHARGE,
+                reference=f"ch_{uuid.uuid4().hex}",
+                approved=not declined,
+                decline_reason="card_declined" if declined else "",
+                amount=amount,
+            )
         )
         if created and token == self.APPROVE_THEN_TIME_OUT:
             time.sleep(getattr(settings, "PAYMENT_SIMULATOR_DELAY_SECONDS", 0))
@@ -125,13 +126,13 @@ class SimulatedGateway:
         self, *, charge_id: str, amount: Decimal, currency: str, idempotency_key: str
     ) -> RefundResult:
         self._misbehave()
-        entry, _ = SimulatedGatewayEntry.objects.get_or_create(
-            idempotency_key=idempotency_key,
-            defaults={
-                "kind": SimulatedGatewayEntry.Kind.REFUND,
-                "reference": f"re_{uuid.uuid4().hex}",
-                "amount": amount,
-            },
+        entry, _ = _ledger_record(
+            SimulatedGatewayEntry(
+                idempotency_key=idempotency_key,
+                kind=SimulatedGatewayEntry.Kind.REFUND,
+                reference=f"re_{uuid.uuid4().hex}",
+                amount=amount,
+            )
         )
         return RefundResult(refund_id=entry.reference)
 
@@ -141,6 +142,29 @@ class SimulatedGateway:
             idempotency_key=idempotency_key, kind=SimulatedGatewayEntry.Kind.CHARGE
         ).first()
         return _charge_result(entry) if entry is not None else None
+
+
+def _ledger_record(entry: SimulatedGatewayEntry) -> tuple[SimulatedGatewayEntry, bool]:
+    """Store ``entry`` unless its idempotency key has one already; return the stored entry and
+    whether it is this one. One ``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite),
+    read back only on a repeat: ``get_or_create`` takes a SELECT and a transaction of three."""
+    model = SimulatedGatewayEntry
+    fields = model._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    values = [
+        field.get_db_prep_save(field.pre_save(entry, add=True), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({connection.ops.quote_name(model._meta.pk.column)}) DO NOTHING",
+            values,
+        )
+        created = cursor.rowcount == 1
+    if created:
+        return entry, True
+    return model.objects.get(pk=entry.pk), False
 
 
 def _charge_result(entry: SimulatedGatewayEntry) -> ChargeResult:
