@@ -154,13 +154,14 @@ def _ledger_record(entry: SimulatedGatewayEntry) -> tuple[SimulatedGatewayEntry,
     values = [
         field.get_db_prep_save(field.pre_save(entry, add=True), connection) for field in fields
     ]
+    # Only the model's own names are formatted in; every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({connection.ops.quote_name(model._meta.pk.column)}) DO NOTHING"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({connection.ops.quote_name(model._meta.pk.column)}) DO NOTHING",
-            values,
-        )
+        cursor.execute(sql, values)
         created = cursor.rowcount == 1
     if created:
         return entry, True
