@@ -2,7 +2,7 @@
 
 Started by ``./manage_all.sh bench [options]`` (bench/run.sh installs the load
 tool first). It brings the system up through scripts/system.py on free ports
-(PostgreSQL databases ``ecommerce_bench_*``, a private RabbitMQ vhost, its own
+(PostgreSQL databases ``ecommerce_bench_*`` (``BENCH_NAME``), a private RabbitMQ vhost, its own
 SecantusDB, gunicorn with deploy/gunicorn.conf.py, the worker and the
 scheduler), seeds users and products over the public API, drives each scenario
 with locust (headless, one process), and always stops everything it started,
@@ -48,7 +48,10 @@ from system import BIN, Settings, System  # noqa: E402
 RESULTS = BENCH / "results"
 VAR = BENCH / "var"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
-VHOST = "ecommerce_bench"
+# BENCH_NAME keeps concurrent runs on one machine apart: their databases and vhost.
+NAME = os.environ.get("BENCH_NAME", "ecommerce_bench")
+VHOST = NAME
+DATABASE_PREFIX = f"{NAME}_"
 # The parts an order goes through, profiled with --profile.
 ORDER_PARTS = ("order_service", "product_service", "user_service", "secantusdb", "worker")
 # orders runs first of the order scenarios, against an empty order history; history right
@@ -201,7 +204,7 @@ class Bench:
             mode="real",
             ports={service: infra.free_port() for service in Settings().ports},
             postgres_url=self.postgres_url,
-            database_prefix="ecommerce_bench_",
+            database_prefix=DATABASE_PREFIX,
             broker_url=infra.rabbitmq_vhost(VHOST),
             web_concurrency=self.args.web_concurrency,
             worker_concurrency=self.args.worker_concurrency,
@@ -416,7 +419,7 @@ class Bench:
             for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
                 if proc.info["name"] != "postgres" or proc.info["cpu_times"] is None:
                     continue
-                if "ecommerce_bench_" not in " ".join(proc.info["cmdline"] or ()):
+                if DATABASE_PREFIX not in " ".join(proc.info["cmdline"] or ()):
                     continue
                 times = proc.info["cpu_times"]
                 self._pg_backends[proc.pid] = times.user + times.system
@@ -437,11 +440,12 @@ class Bench:
         rows = self.query(
             "orders",
             "SELECT datname, xact_commit, xact_rollback, tup_inserted, tup_updated, tup_fetched "
-            "FROM pg_stat_database WHERE datname LIKE 'ecommerce_bench_%%'",
+            "FROM pg_stat_database WHERE starts_with(datname, %s)",
+            (DATABASE_PREFIX,),
         )
         keys = ("commits", "rollbacks", "inserted", "updated", "fetched")
         return {
-            row[0].removeprefix("ecommerce_bench_"): dict(zip(keys, row[1:], strict=True))
+            row[0].removeprefix(DATABASE_PREFIX): dict(zip(keys, row[1:], strict=True))
             for row in rows
         }
 
@@ -455,10 +459,11 @@ class Bench:
                     for db, kind, event, count in conn.execute(
                         "SELECT datname, coalesce(wait_event_type, 'CPU'), "
                         "coalesce(wait_event, 'running'), count(*) FROM pg_stat_activity "
-                        "WHERE datname LIKE 'ecommerce_bench_%' AND state = 'active' "
-                        "AND pid <> pg_backend_pid() GROUP BY 1, 2, 3"
+                        "WHERE starts_with(datname, %s) AND state = 'active' "
+                        "AND pid <> pg_backend_pid() GROUP BY 1, 2, 3",
+                        (DATABASE_PREFIX,),
                     ).fetchall():
-                        into[f"{db.removeprefix('ecommerce_bench_')} {kind}:{event}"] += count
+                        into[f"{db.removeprefix(DATABASE_PREFIX)} {kind}:{event}"] += count
                     into["samples"] += 1
         except Exception as exc:  # diagnostics only; never fail the run for them
             into[f"sampler error: {exc.__class__.__name__}"] += 1
@@ -468,7 +473,7 @@ class Bench:
     def query(self, database: str, sql: str, params: tuple = ()) -> list[tuple]:
         import psycopg
 
-        name = f"ecommerce_bench_{database}"
+        name = f"{DATABASE_PREFIX}{database}"
         with psycopg.connect(f"{self.postgres_url}/{name}") as conn:
             return conn.execute(sql, params).fetchall()
 
@@ -697,7 +702,7 @@ class Bench:
     def _seed_history_rows(self, database: str, statements: tuple[str, ...], count: int) -> None:
         import psycopg
 
-        url = f"{self.postgres_url}/ecommerce_bench_{database}"
+        url = f"{self.postgres_url}/{DATABASE_PREFIX}{database}"
         params = {"count": count, "products": self.data["order_products"]}
         with psycopg.connect(url) as conn, conn.cursor() as cursor:
             history.history_seed(cursor, statements, **params)
