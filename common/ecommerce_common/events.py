@@ -27,6 +27,16 @@ ORDER_CONFIRMED = "order.confirmed"
 ORDER_OUT_OF_STOCK = "order.out_of_stock"
 ORDER_CREATED = "order.created"
 
+# Every order event type, in the order of the lifecycle.
+ORDER_EVENT_TYPES = (
+    ORDER_CREATED,
+    ORDER_PAID,
+    ORDER_PAYMENT_FAILED,
+    ORDER_CONFIRMED,
+    ORDER_OUT_OF_STOCK,
+    ORDER_CANCELLED,
+    ORDER_EXPIRED,
+)
 # The events integration_service acts on: only these are published to its queue. The others
 # (order.created, order.confirmed, order.out_of_stock) stay in order_service's outbox and status
 # history, marked not routed, for a subscriber that may come later (docs/ARCHITECTURE.md §6).

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from ecommerce_common.admin import EventTypeFilter, LargeTableAdmin
 from events.models import ProcessedEvent
 
 
 @admin.register(ProcessedEvent)
-class ProcessedEventAdmin(admin.ModelAdmin):
+class ProcessedEventAdmin(LargeTableAdmin):
     list_display = (
         "event_id",
         "event_type",
@@ -21,13 +22,11 @@ class ProcessedEventAdmin(admin.ModelAdmin):
         "received_at",
         "completed_at",
     )
-    list_filter = ("event_type", "outcome", "received_at")
+    list_filter = (EventTypeFilter, "outcome", "received_at")
     search_fields = ("=event_id", "=order_id")
-    date_hierarchy = "received_at"
     ordering = ("-received_at",)
     readonly_fields = [field.name for field in ProcessedEvent._meta.fields]
     list_per_page = 50
-    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -5,6 +5,7 @@ Everything is read-only here: status changes go through the state machine, never
 
 from django.contrib import admin
 
+from ecommerce_common.admin import EventTypeFilter, LargeTableAdmin
 from orders.models import IdempotencyKey, Order, OrderItem, OutboxEvent, StatusHistory
 from payments.models import Payment
 
@@ -51,11 +52,10 @@ class PaymentInline(admin.StackedInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(LargeTableAdmin):
     list_display = ["id", "user_id", "status", "total_amount", "created_at", "updated_at"]
     list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["id", "user_id"]
-    date_hierarchy = "created_at"
     inlines = [OrderItemInline, StatusHistoryInline, PaymentInline, OutboxEventInline]
     readonly_fields = [f.name for f in Order._meta.fields]
 
@@ -67,9 +67,9 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(LargeTableAdmin):
     list_display = ["id", "event_type", "order", "state", "attempts", "created_at", "sent_at"]
-    list_filter = ["state", "event_type", ("created_at", admin.DateFieldListFilter)]
+    list_filter = ["state", EventTypeFilter, ("created_at", admin.DateFieldListFilter)]
     search_fields = ["id", "order__id"]
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
 
@@ -84,7 +84,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(LargeTableAdmin):
     list_display = ["key", "user_id", "response_status", "order", "created_at"]
     search_fields = ["key", "user_id"]
     readonly_fields = [f.name for f in IdempotencyKey._meta.fields]

@@ -29,6 +29,8 @@ class Order(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user_id", "-created_at"], name="order_user_created_idx"),
+            # The admin's list by status, newest first.
+            models.Index(fields=["status", "-created_at"], name="order_status_created_idx"),
             models.Index(
                 fields=["payment_deadline"],
                 name="order_unpaid_deadline_idx",

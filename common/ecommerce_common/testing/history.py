@@ -1,7 +1,8 @@
 """Earlier orders written straight into order_service's and integration_service's PostgreSQL.
 
 What a confirmed order leaves behind (its order, item, three status changes, three outbox rows,
-the approved payment; the worker's ``order.paid`` record), ``count`` times, in a few
+the approved payment, the Idempotency-Key it was placed under; the worker's ``order.paid``
+record), ``count`` times, in a few
 ``INSERT ... SELECT generate_series`` statements: 50,000 orders take seconds. The benchmark's
 flat-history scenario seeds them before it measures (bench/run.py), and the services' index tests
 seed them so the planner sees tables of a real size (``ecommerce_common.testing.explain``).
@@ -64,6 +65,10 @@ ORDERS_SQL = (
     "refund_id, decline_reason, last_error, attempts, created_at, updated_at) SELECT payment_id, "
     "order_id, 'approved', 10.00, 'USD', 'simulated', 'ch_' || md5(n::text), '', '', '', 1, "
     "at + interval '1 second', at + interval '1 second' FROM history",
+    "INSERT INTO orders_idempotencykey (user_id, key, request_hash, claim_token, claimed_at, "
+    "response_status, response_body, order_id, created_at) SELECT user_id, order_id::text, "
+    "md5(n::text), payment_id, at, 201, jsonb_build_object('id', order_id::text), order_id, at "
+    "FROM history",
 )
 EVENTS_SQL = (
     "INSERT INTO events_processedevent (event_id, event_type, order_id, outcome, result, "

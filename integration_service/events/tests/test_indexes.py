@@ -5,6 +5,8 @@ delivery, a redelivery of an applied event, an event the worker ignores, a faile
 malformed envelope and a replay. Each runs over 20,000 earlier events seeded in the table
 (``ecommerce_common.testing.history``); every query it made that reads a table is planned, and
 one that would read the table end to end fails the test (``ecommerce_common.testing.explain``).
+``ADMIN_LISTS`` are the operator's pages over the event log, paged by its estimated size
+(``ecommerce_common.admin.LargeTableAdmin``).
 """
 
 import pytest
@@ -90,6 +92,24 @@ def test_every_query_of_an_event_delivery_uses_an_index(paid_order, step):
         step(paid_order)
 
     assert captured.captured_queries
+    scans = sequential_scans(captured.captured_queries)
+    assert scans == [], report(scans)
+
+
+ADMIN_LISTS = [
+    "/admin/events/processedevent/",
+    "/admin/events/processedevent/?event_type=order.paid",
+    "/admin/events/processedevent/?outcome__exact=dead",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ADMIN_LISTS)
+def test_every_query_of_an_admin_list_uses_an_index(history, admin_client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(url)
+
+    assert response.status_code == 200
     scans = sequential_scans(captured.captured_queries)
     assert scans == [], report(scans)
 

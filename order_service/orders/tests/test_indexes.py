@@ -5,8 +5,8 @@ order_service do. Each runs as a client would, over 20,000 earlier orders seeded
 (``ecommerce_common.testing.history``); every query it made that reads a table is planned, and
 one that would read a table end to end fails the test (``ecommerce_common.testing.explain``).
 
-Not here: the admin's list of every order. Its page count is a ``COUNT(*)`` of the whole table,
-an admin's occasional cost, not one any order pays.
+``ADMIN_LISTS`` are the operator's list pages over the same tables: they page by the table's
+estimated size (``ecommerce_common.admin.LargeTableAdmin``), never by counting it.
 """
 
 import uuid
@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from ecommerce_common.admin import COUNT_AT_MOST, EstimatedCountPaginator, estimated_rows
 from ecommerce_common.testing.explain import report, sequential_scans
 from ecommerce_common.testing.history import ORDERS_SQL, history_seed
 from orders.models import Order
@@ -86,6 +87,16 @@ HOT_PATHS = [
 ]
 
 
+ADMIN_LISTS = [
+    "/admin/orders/order/",
+    "/admin/orders/order/?status__exact=paid",
+    "/admin/orders/outboxevent/",
+    "/admin/orders/outboxevent/?state__exact=pending",
+    "/admin/payments/payment/",
+    "/admin/orders/idempotencykey/",
+]
+
+
 class Clients:
     def __init__(self, customer, internal):
         self.customer, self.internal = customer, internal
@@ -121,6 +132,30 @@ def test_every_query_of_a_hot_path_uses_an_index(clients, integration_queue, pat
     assert len(captured.captured_queries) > 1
     scans = sequential_scans(captured.captured_queries)
     assert scans == [], report(scans)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ADMIN_LISTS)
+def test_every_query_of_an_admin_list_uses_an_index(history, admin_client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(url)
+
+    assert response.status_code == 200
+    scans = sequential_scans(captured.captured_queries)
+    assert scans == [], report(scans)
+
+
+@pytest.mark.django_db
+def test_an_admin_list_pages_a_large_table_by_its_estimate_and_counts_a_filter_up_to_a_limit(
+    history,
+):
+    OrderFactory(user_id="7")  # stored after the statistics: the estimate does not have it
+    every_order = Order.objects.all()
+
+    assert estimated_rows(table="orders_order") == HISTORY
+    assert EstimatedCountPaginator(every_order, 100).count == HISTORY == every_order.count() - 1
+    confirmed = Order.objects.filter(status=OrderStatus.CONFIRMED)
+    assert EstimatedCountPaginator(confirmed, 100).count == COUNT_AT_MOST < confirmed.count()
 
 
 @pytest.mark.django_db
