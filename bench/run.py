@@ -43,7 +43,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from ecommerce_common import infra  # noqa: E402
 from ecommerce_common.testing import history  # noqa: E402
-from system import BIN, Settings, System  # noqa: E402
+from launcher.config import BIN, Settings  # noqa: E402
+from launcher.processes import System  # noqa: E402
 
 RESULTS = BENCH / "results"
 VAR = BENCH / "var"
