@@ -18,6 +18,10 @@ FLAT_HISTORY = 0.15
 # Shown per part, not summed into the machine CPU (bench/run.py NOT_SUMMED).
 NOT_SUMMED = ("ceiling", "postgresql (whole server)", "machine (all processes)")
 ORDER_SCENARIOS = ("orders", "history", "nocache")
+# The load scenarios, in the order the summary and the per-request section list them.
+LOAD_SCENARIOS = (
+    "ceiling", "catalogue", "catalogue_nocache", "orders", "history", "latency", "nocache",
+)  # fmt: skip
 HISTORY_BEFORE = {"orders": "empty", "nocache": "after history"}
 TITLES = {
     "ceiling": "Ceiling: trivial Django view, same gunicorn config",
@@ -66,6 +70,12 @@ def _seconds(value) -> str:
     return "more than the drain timeout" if value is None else f"{value:.1f} s"
 
 
+def _load_scenarios_that_ran(scenarios: dict) -> Iterator[tuple[str, dict]]:
+    for name in LOAD_SCENARIOS:
+        if scenarios.get(name):
+            yield name, scenarios[name]
+
+
 @dataclass(frozen=True)
 class Report:
     """What every section reads: the results (as run.py saves them) and whether the run ended."""
@@ -97,14 +107,14 @@ def header(report: Report) -> Iterator[str]:
     machine = report.machine
     options = report.options
     complete = report.complete
-    yield ("# Benchmark results\n")
+    yield "# Benchmark results\n"
     if not complete:
-        yield ("> **Incomplete run**: it was interrupted or failed; figures below are partial.\n")
+        yield "> **Incomplete run**: it was interrupted or failed; figures below are partial.\n"
     yield (
         f"Run {results.get('started', '?')} → {results.get('finished', '?')} (UTC) on commit "
         f"`{machine.get('commit', '?')}`. Reproduce with:\n"
     )
-    yield (f"```\n{results.get('command', './manage_all.sh bench')}\n```\n")
+    yield f"```\n{results.get('command', './manage_all.sh bench')}\n```\n"
     yield (
         "Everything ran on this one machine: the four services (gunicorn, "
         f"`WEB_CONCURRENCY={options.get('web_concurrency', '?')}`, gthread with the threads of "
@@ -125,12 +135,12 @@ def header(report: Report) -> Iterator[str]:
 def machine(report: Report) -> Iterator[str]:
     """The machine: CPU, memory, OS and package versions."""
     machine = report.machine
-    yield ("## Machine\n")
-    yield ("| | |\n|---|---|")
+    yield "## Machine\n"
+    yield "| | |\n|---|---|"
     keys = ("cpu", "nproc", "memory", "os", "kernel", "python", "postgresql", "rabbitmq", "mongodb")
     for key in keys:
-        yield (f"| {key} | {machine.get(key, '?')} |")
-    yield (f"| packages | {machine.get('versions', '?')} |\n")
+        yield f"| {key} | {machine.get(key, '?')} |"
+    yield f"| packages | {machine.get('versions', '?')} |\n"
 
 
 def summary(report: Report) -> Iterator[str]:
@@ -138,7 +148,7 @@ def summary(report: Report) -> Iterator[str]:
     scenarios = report.scenarios
     options = report.options
     ceiling = report.ceiling
-    yield ("## Summary against the targets\n")
+    yield "## Summary against the targets\n"
     yield (
         "Requests per second are locust's (all requests of the scenario over its duration); "
         "the ratio is to the ceiling's requests per second measured in the same run with the "
@@ -156,14 +166,9 @@ def summary(report: Report) -> Iterator[str]:
         "| scenario | req/s | ratio to ceiling | target | met | p50 / p95 / p99 ms | errors "
         "| machine CPU ms per request |"
     )
-    yield ("|---|---:|---:|---|---|---|---:|---:|")
+    yield "|---|---:|---:|---|---|---|---:|---:|"
     all_errors = 0
-    for name in (
-        "ceiling", "catalogue", "catalogue_nocache", "orders", "history", "latency", "nocache",
-    ):  # fmt: skip
-        stats = scenarios.get(name)
-        if not stats:
-            continue
+    for name, stats in _load_scenarios_that_ran(scenarios):
         total = stats["total"]
         all_errors += total["failures"]
         ratio = total["rps"] / ceiling if ceiling else None
@@ -209,7 +214,7 @@ def catalogue_cache(report: Report) -> Iterator[str]:
     ]
     if not catalogue_runs:
         return
-    yield ("## What the catalogue cache buys\n")
+    yield "## What the catalogue cache buys\n"
     yield (
         "The catalogue scenario with product_service's read cache as deployed "
         "(`CATALOGUE_CACHE_SECONDS`, default 30 s, per gunicorn worker, empty at the start "
@@ -222,7 +227,7 @@ def catalogue_cache(report: Report) -> Iterator[str]:
         "| catalogue cache | req/s | ratio to ceiling | p50 / p95 ms | hit rate "
         "| X-Cache hit / miss / none | product_service CPU cores | secantusdb CPU cores |"
     )
-    yield ("|---|---:|---:|---|---:|---|---:|---:|")
+    yield "|---|---:|---:|---|---:|---|---:|---:|"
     for label, stats in catalogue_runs:
         total, cache = stats["total"], stats["cache"]
         outcomes = cache.get("outcomes", {})
@@ -234,7 +239,7 @@ def catalogue_cache(report: Report) -> Iterator[str]:
             f"| {outcomes.get('hit', 0)} / {outcomes.get('miss', 0)} / {outcomes.get('none', 0)} "
             f"| {cores.get('product_service', 0):.2f} | {cores.get('secantusdb', 0):.2f} |"
         )
-    yield ("")
+    yield ""
 
 
 def order_placement(report: Report) -> Iterator[str]:
@@ -244,7 +249,7 @@ def order_placement(report: Report) -> Iterator[str]:
     orders = scenarios.get("orders")
     if not orders:
         return
-    yield ("## Order placement\n")
+    yield "## Order placement\n"
     yield (
         f"Flat out for {options.get('duration', '?')} s with {options.get('users', '?')} "
         f"users: **{orders['orders_per_second']:.1f} orders/s** placed and paid (each order "
@@ -270,7 +275,7 @@ def order_placement(report: Report) -> Iterator[str]:
         "| scenario | history before | paid orders | placement s | drain s | sustained orders/s "
         "| confirmed | CPU ms per confirmed order | largest parts (ms) |"
     )
-    yield ("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    yield "|---|---:|---:|---:|---:|---:|---:|---:|---|"
     for name in ORDER_SCENARIOS:
         stats = scenarios.get(name)
         if not stats:
@@ -294,8 +299,8 @@ def order_placement(report: Report) -> Iterator[str]:
     per = orders.get("per_confirmed_order") or {}
     ms, drain = per.get("ms_total"), orders.get("drain_seconds")
     sustained = orders.get("sustained_orders_per_second")
-    yield ("\n| target (issue 11, the orders scenario) | measured | met |")
-    yield ("|---|---:|---|")
+    yield "\n| target (issue 11, the orders scenario) | measured | met |"
+    yield "|---|---:|---|"
     yield (
         f"| ≤ {ORDER_CPU_MS} ms machine CPU per confirmed order (stretch ≤ "
         f"{ORDER_CPU_STRETCH_MS} ms) | {_number(ms)} ms "
@@ -330,7 +335,7 @@ def order_placement(report: Report) -> Iterator[str]:
             "history, outbox and payments and the integration event log) in "
             f"{seeded.get('seconds', '?')} s."
         )
-    yield ("")
+    yield ""
     for name in ORDER_SCENARIOS:
         per = (scenarios.get(name) or {}).get("per_confirmed_order") or {}
         if per.get("ms_by_part"):
@@ -359,7 +364,7 @@ def confirmation_latency(report: Report) -> Iterator[str]:
     if not latency:
         return
     stats = scenarios["latency"]
-    yield ("## Payment → confirmed latency\n")
+    yield "## Payment → confirmed latency\n"
     yield (
         f"Orders paced at {stats['target_orders_per_second']:.1f} orders/s (half the sustained "
         f"end-to-end rate above); {stats['orders_placed']} placed and paid. For each, "
@@ -367,15 +372,15 @@ def confirmation_latency(report: Report) -> Iterator[str]:
         "and the `confirmed` history rows taken (outbox relay → RabbitMQ → worker → "
         "product commit → order status).\n"
     )
-    yield ("| confirmed | p50 ms | p95 ms | p99 ms | max ms | mean ms | confirmed/s | p95 ÷ p50 |")
-    yield ("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    yield "| confirmed | p50 ms | p95 ms | p99 ms | max ms | mean ms | confirmed/s | p95 ÷ p50 |"
+    yield "|---:|---:|---:|---:|---:|---:|---:|---:|"
     factor = f"{latency['p95_ms'] / latency['p50_ms']:.2f}" if latency.get("p50_ms") else "-"
     yield (
         f"| {latency['count']} | {_ms(latency['p50_ms'])} | {_ms(latency['p95_ms'])} "
         f"| {_ms(latency['p99_ms'])} | {_ms(latency['max_ms'])} | {_ms(latency['mean_ms'])} "
         f"| {latency.get('confirmed_per_second') or '-'} | {factor} |"
     )
-    yield (f"\nFinal statuses of those orders: `{stats.get('final_statuses')}`.\n")
+    yield f"\nFinal statuses of those orders: `{stats.get('final_statuses')}`.\n"
     segments = stats.get("segments")
     if segments:
         yield (
@@ -385,8 +390,8 @@ def confirmation_latency(report: Report) -> Iterator[str]:
             "`received_at`); **handle** = taken → handled (stock committed, order "
             "confirmed: `completed_at`).\n"
         )
-        yield ("| segment | events | p50 ms | p95 ms | p99 ms |")
-        yield ("|---|---:|---:|---:|---:|")
+        yield "| segment | events | p50 ms | p95 ms | p99 ms |"
+        yield "|---|---:|---:|---:|---:|"
         for name in ("publish", "queue", "handle"):
             if name in segments:
                 seg = segments[name]
@@ -404,7 +409,7 @@ def confirmation_latency(report: Report) -> Iterator[str]:
                 "worker's events/s (below) against the events/s this rate produces (one "
                 "per order) shows the gap."
             )
-        yield ("")
+        yield ""
 
 
 def worker_throughput(report: Report) -> Iterator[str]:
@@ -413,7 +418,7 @@ def worker_throughput(report: Report) -> Iterator[str]:
     worker = scenarios.get("worker")
     if not worker:
         return
-    yield ("## Worker throughput\n")
+    yield "## Worker throughput\n"
     yield (
         "N paid orders are placed while no worker runs (their events wait in RabbitMQ); then "
         "one or two worker processes (`celery worker --concurrency 1` each, prefetch 1) are "
@@ -424,7 +429,7 @@ def worker_throughput(report: Report) -> Iterator[str]:
     )
     yield ("| worker processes | orders | events handled | window s | events/s | paid orders/s "
         "| wall s from launch | final statuses |")  # fmt: skip
-    yield ("|---:|---:|---:|---:|---:|---:|---:|---|")
+    yield "|---:|---:|---:|---:|---:|---:|---:|---|"
     for run in worker["runs"]:
         yield (
             f"| {run['workers']} | {run['orders']} | {run['events_handled']} "
@@ -459,7 +464,7 @@ def verify_cache(report: Report) -> Iterator[str]:
     nocache = scenarios.get("nocache")
     if not (nocache and orders):
         return
-    yield ("## What the verify cache buys\n")
+    yield "## What the verify cache buys\n"
     ratio = nocache["total"]["rps"] / orders["total"]["rps"] if orders["total"]["rps"] else 0
     yield (
         "The order scenario again with product_service and order_service restarted with "
@@ -469,7 +474,7 @@ def verify_cache(report: Report) -> Iterator[str]:
         "| verify cache | req/s | orders/s | p50 / p95 ms | errors "
         "| `/internal/verify` calls/s | per order | user_service CPU cores |"
     )
-    yield ("|---|---:|---:|---|---:|---:|---:|---:|")
+    yield "|---|---:|---:|---|---:|---:|---:|---:|"
     for label, stats in (("on (30 s)", orders), ("off", nocache)):
         total = stats["total"]
         calls = stats.get("verify_calls_per_second")
@@ -510,19 +515,14 @@ def verify_cache(report: Report) -> Iterator[str]:
 def per_request(report: Report) -> Iterator[str]:
     """Each scenario's requests, CPU by part and PostgreSQL figures."""
     scenarios = report.scenarios
-    yield ("## Per request\n")
-    for name in (
-        "ceiling", "catalogue", "catalogue_nocache", "orders", "history", "latency", "nocache",
-    ):  # fmt: skip
-        stats = scenarios.get(name)
-        if not stats:
-            continue
-        yield (f"### {TITLES[name]}\n")
+    yield "## Per request\n"
+    for name, stats in _load_scenarios_that_ran(scenarios):
+        yield f"### {TITLES[name]}\n"
         yield (
             f"Load average before/after: `{stats.get('load_before')}` / `{stats.get('load_after')}`.\n"
         )
-        yield ("| request | count | errors | req/s | avg ms | p50 | p95 | p99 | max |")
-        yield ("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        yield "| request | count | errors | req/s | avg ms | p50 | p95 | p99 | max |"
+        yield "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
         for request, row in stats["by_name"].items():
             yield (
                 f"| `{request}` | {row['requests']} | {row['failures']} | {row['rps']:,.1f} "
@@ -536,7 +536,7 @@ def per_request(report: Report) -> Iterator[str]:
                 for part, value in sorted(cores.items(), key=lambda item: -item[1])
                 if value >= 0.01
             )
-            yield (f"\nCPU cores used during the run (each part's process tree): {parts}.")
+            yield f"\nCPU cores used during the run (each part's process tree): {parts}."
         per_second = {
             db: v for db, v in (stats.get("postgres_per_second") or {}).items() if any(v.values())
         }
@@ -566,10 +566,10 @@ def per_request(report: Report) -> Iterator[str]:
                 "`max_requests` requests, deploy/gunicorn.conf.py): " + text + "."
             )
         if stats.get("failures"):
-            yield ("\nErrors:\n")
+            yield "\nErrors:\n"
             for failure in stats["failures"][:10]:
-                yield (f"- `{failure['name']}` x {failure['count']}: {failure['error']}")
-        yield ("")
+                yield f"- `{failure['name']}` x {failure['count']}: {failure['error']}"
+        yield ""
 
 
 def profiles(report: Report) -> Iterator[str]:
@@ -589,7 +589,7 @@ def profiles(report: Report) -> Iterator[str]:
     if not profiled:
         return
     mode = options.get("profile")
-    yield (f"## Profiles (py-spy, `--profile {mode}`)\n")
+    yield f"## Profiles (py-spy, `--profile {mode}`)\n"
     if mode == "cpu":
         yield ("Mode `cpu`: only threads holding the GIL were sampled, so the shares are of "
             "Python CPU time.\n")  # fmt: skip
@@ -613,23 +613,23 @@ def profiles(report: Report) -> Iterator[str]:
         yield ("By package of the innermost frame: " + ", ".join(
             f"{package} {share}%" for package, share in summary["packages"][:8]
         ) + ".\n")  # fmt: skip
-        yield ("| our code, inclusive | % | hottest leaf frames | % |")
-        yield ("|---|---:|---|---:|")
+        yield "| our code, inclusive | % | hottest leaf frames | % |"
+        yield "|---|---:|---|---:|"
         ours, leaves = summary["ours"][:10], summary["self"][:10]
         for index in range(max(len(ours), len(leaves))):
             left = ours[index] if index < len(ours) else ("", "")
             right = leaves[index] if index < len(leaves) else ("", "")
             left_name = f"`{left[0]}`" if left[0] else ""
             right_name = f"`{right[0]}`" if right[0] else ""
-            yield (f"| {left_name} | {left[1]} | {right_name} | {right[1]} |")
-        yield ("")
+            yield f"| {left_name} | {left[1]} | {right_name} | {right[1]} |"
+        yield ""
 
 
 def raw_data(report: Report) -> Iterator[str]:
     """Where the raw data is, and the run's options."""
     results = report.results
     options = report.options
-    yield ("## Raw data\n")
+    yield "## Raw data\n"
     yield (
         f"`{results.get('raw_dir', 'bench/results')}/`: `results.json` (everything above), "
         "`<scenario>_stats.csv`, "
@@ -637,7 +637,7 @@ def raw_data(report: Report) -> Iterator[str]:
         "`latency-confirmation-ms.json` (each order's payment → confirmed time). The "
         "services' logs of the run are in `bench/var/logs/` (not committed).\n"
     )
-    yield ("Options of this run: `" + json.dumps(options) + "`\n")
+    yield "Options of this run: `" + json.dumps(options) + "`\n"
 
 
 SECTIONS = (

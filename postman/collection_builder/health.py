@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .items import folder, request
-from .scripts import DIRECT_ONLY, error, status
+from .scripts import DIRECT_ONLY, HTML_PAGE, error, status
 
 SERVICES = [
     (
@@ -45,6 +45,10 @@ SERVICES = [
     ),
     ("integration_service", "integrationUrl", []),
 ]
+
+
+def html_page(name: str, base: str, path: str) -> dict:
+    return request(name, "GET", base, path, pre=DIRECT_ONLY, test=status(200) + HTML_PAGE)
 
 
 def health_folder() -> dict:
@@ -93,28 +97,8 @@ pm.test("OpenAPI 3 with the service's public routes", () => {{
 }});
 """,
             ),
-            request(
-                f"{service}: API docs (Swagger UI)",
-                "GET",
-                base,
-                "/api/docs",
-                pre=DIRECT_ONLY,
-                test=status(200)
-                + """
-pm.test("an HTML page", () => pm.expect(pm.response.headers.get("Content-Type")).to.include("text/html"));
-""",
-            ),
-            request(
-                f"{service}: API docs (ReDoc)",
-                "GET",
-                base,
-                "/api/redoc",
-                pre=DIRECT_ONLY,
-                test=status(200)
-                + """
-pm.test("an HTML page", () => pm.expect(pm.response.headers.get("Content-Type")).to.include("text/html"));
-""",
-            ),
+            html_page(f"{service}: API docs (Swagger UI)", base, "/api/docs"),
+            html_page(f"{service}: API docs (ReDoc)", base, "/api/redoc"),
             request(
                 f"{service}: admin login page",
                 "GET",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .items import UNKNOWN_PRODUCT_ID, folder, request
-from .scripts import CLEAR_COOKIES, PAGE, error, product_shape, status
+from .scripts import CLEAR_COOKIES, PAGE, block, error, product_shape, status
 
 PRODUCT_BODY = {
     "title": "Postman headphones {{runId}}",
@@ -14,6 +14,18 @@ PRODUCT_BODY = {
     "imageUrl": "https://example.com/images/headphones.png",
     "tags": ["audio", "postman-{{runId}}"],
 }
+
+
+def old_list_finds_the_product(name: str, filter_json: str, test_name: str) -> dict:
+    """``GET /product/list?filter=`` answering a plain array of just the run's product."""
+    return request(
+        name,
+        "GET",
+        "productUrl",
+        "/product/list",
+        query={"filter": filter_json},
+        test=status(200) + block("plain_array_of_the_product", test_name=test_name),
+    )
 
 
 def creating() -> list[dict]:
@@ -197,35 +209,13 @@ pm.test("none of this run's products is a book", () => pm.expect(pm.response.jso
             query={"minPrice": "50", "maxPrice": "10"},
             test=error(400),
         ),
-        request(
+        old_list_finds_the_product(
             'Old list by id (GET /product/list?filter={"id": ...})',
-            "GET",
-            "productUrl",
-            "/product/list",
-            query={"filter": '{"id":"{{productId}}"}'},
-            test=status(200)
-            + """
-pm.test("a plain array with just the product", () => {
-    const body = pm.response.json();
-    pm.expect(body).to.be.an("array");
-    pm.expect(body.map((p) => p.id)).to.eql([pm.collectionVariables.get("productId")]);
-});
-""",
+            '{"id":"{{productId}}"}',
+            "a plain array with just the product",
         ),
-        request(
-            "Old list by title",
-            "GET",
-            "productUrl",
-            "/product/list",
-            query={"filter": '{"title":"{{productTitle}}"}'},
-            test=status(200)
-            + """
-pm.test("a plain array with the product", () => {
-    const body = pm.response.json();
-    pm.expect(body).to.be.an("array");
-    pm.expect(body.map((p) => p.id)).to.eql([pm.collectionVariables.get("productId")]);
-});
-""",
+        old_list_finds_the_product(
+            "Old list by title", '{"title":"{{productTitle}}"}', "a plain array with the product"
         ),
         request(
             "Old list by category",

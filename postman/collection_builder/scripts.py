@@ -48,6 +48,7 @@ def error(code: int, error_code: str | None = None, *fields: str) -> str:
 PAGE = block("page")
 CLEAR_COOKIES = block("clear_cookies")
 DIRECT_ONLY = block("direct_only")
+HTML_PAGE = block("html_page")
 NO_SERVER_ERRORS = block("no_server_errors")
 
 
