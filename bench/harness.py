@@ -133,7 +133,87 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+class CpuMeter:
+    """CPU seconds per part, from each process's own accounting (psutil).
+
+    A part is the process trees of some pids; besides the parts, the PostgreSQL backends
+    serving the bench databases (sampled every 0.5 s by :meth:`track_pg_backends`, so
+    short-lived ones count), PostgreSQL and RabbitMQ as whole servers, and the machine.
+    """
+
+    def __init__(self) -> None:
+        # CPU seconds last seen per PostgreSQL backend serving a bench database (pid → seconds):
+        # a backend that exits keeps its last figure, so the sum only ever grows.
+        self._pg_backends: dict[int, float] = {}
+        self._pg_lock = threading.Lock()
+        self._pg_stop = threading.Event()
+        self._server_processes: dict[str, dict[int, float]] = {}
+
+    def snapshot(self, parts: dict[str, list[int]]) -> dict[str, float]:
+        """CPU seconds used so far by each part's process trees and by the shared servers."""
+        import psutil
+
+        seconds: dict[str, float] = {}
+        for name, pids in parts.items():
+            total = 0.0
+            for pid in pids:
+                with contextlib.suppress(psutil.Error):
+                    root = psutil.Process(pid)
+                    # The root's reaped children count too: gunicorn replaces its workers
+                    # (max_requests), and a replaced worker's CPU time is its master's now.
+                    times = root.cpu_times()
+                    total += times.user + times.system + times.children_user
+                    total += times.children_system
+                    for proc in root.children(recursive=True):
+                        with contextlib.suppress(psutil.Error):
+                            times = proc.cpu_times()
+                            total += times.user + times.system
+            seconds[name] = total
+        seconds["postgresql (bench databases)"] = self.pg_backends_cpu()
+        for label, names in (
+            ("postgresql (whole server)", {"postgres"}),
+            ("rabbitmq (whole server)", {"beam.smp", "erl_child_setup", "epmd", "inet_gethost"}),
+        ):
+            # Last seen per process, kept after it exits: a helper that ends (or a restart)
+            # must not make the sum go backwards.
+            seen = self._server_processes.setdefault(label, {})
+            for proc in psutil.process_iter(["name", "cpu_times"]):
+                if proc.info["name"] in names and proc.info["cpu_times"] is not None:
+                    seen[proc.pid] = proc.info["cpu_times"].user + proc.info["cpu_times"].system
+            seconds[label] = sum(seen.values())
+        times = psutil.cpu_times()
+        seconds["machine (all processes)"] = times.user + times.system + times.nice
+        return seconds
+
+    def pg_backends_cpu(self) -> float:
+        """CPU seconds of the PostgreSQL backends serving the bench databases, from their own
+        accounting (the server is shared with other work; its process title names the database
+        of each backend), including backends that have exited since they were last seen."""
+        import psutil
+
+        with self._pg_lock:
+            for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+                if proc.info["name"] != "postgres" or proc.info["cpu_times"] is None:
+                    continue
+                if "ecommerce_bench_" not in " ".join(proc.info["cmdline"] or ()):
+                    continue
+                times = proc.info["cpu_times"]
+                self._pg_backends[proc.pid] = times.user + times.system
+            return sum(self._pg_backends.values())
+
+    def track_pg_backends(self) -> None:
+        """Every 0.5 s, so a short-lived backend's CPU is seen before it exits."""
+        while not self._pg_stop.wait(0.5):
+            with contextlib.suppress(Exception):
+                self.pg_backends_cpu()
+
+    def stop(self) -> None:
+        self._pg_stop.set()
+
+
 class Harness:
+    """The system under test and the ceiling, measured: started, restarted, stopped, loaded."""
+
     def __init__(self, args: argparse.Namespace, results_dir: Path) -> None:
         self.args = args
         # Where the raw results go (bench/results/, or beside --output's report).
@@ -146,15 +226,10 @@ class Harness:
         self.ceiling_port = 0
         self.locust: subprocess.Popen | None = None
         self.http = requests.Session()
-        # CPU seconds last seen per PostgreSQL backend serving a bench database (pid → seconds):
-        # a backend that exits keeps its last figure, so the sum only ever grows.
-        self._pg_backends: dict[int, float] = {}
-        self._pg_lock = threading.Lock()
-        self._pg_stop = threading.Event()
+        self.cpu = CpuMeter()
         self.locust_cpu_seconds = 0.0
         # CPU of every part and the clock when run_locust's ``started()`` first held.
         self.cpu_at_start: tuple[dict[str, float], float] | None = None
-        self._server_processes: dict[str, dict[int, float]] = {}
 
     # --- lifecycle ---
 
@@ -182,7 +257,7 @@ class Harness:
     def start(self, *, system: bool) -> None:
         shutil.rmtree(VAR, ignore_errors=True)
         (VAR / "logs").mkdir(parents=True)
-        threading.Thread(target=self.track_pg_backends, daemon=True).start()
+        threading.Thread(target=self.cpu.track_pg_backends, daemon=True).start()
         if system:
             self.system = System(self.settings())
             self.system.drop_postgres_databases()
@@ -212,7 +287,7 @@ class Harness:
         infra.wait_for_http(f"{self.ceiling_url}/health", timeout=60, process=self.ceiling.popen)
 
     def stop(self) -> None:
-        self._pg_stop.set()
+        self.cpu.stop()
         if self.locust is not None and self.locust.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.locust.pid, signal.SIGTERM)
@@ -329,8 +404,6 @@ class Harness:
 
     def cpu_snapshot(self) -> dict[str, float]:
         """CPU seconds used so far by each part (its process tree) and by the shared servers."""
-        import psutil
-
         parts: dict[str, list[int]] = {}
         if self.system is not None:
             for name, process in self.system.processes.items():
@@ -342,59 +415,7 @@ class Harness:
             parts["ceiling"] = [self.ceiling.pid]
         if self.locust is not None:
             parts["locust"] = [self.locust.pid]
-        seconds: dict[str, float] = {}
-        for name, pids in parts.items():
-            total = 0.0
-            for pid in pids:
-                with contextlib.suppress(psutil.Error):
-                    root = psutil.Process(pid)
-                    # The root's reaped children count too: gunicorn replaces its workers
-                    # (max_requests), and a replaced worker's CPU time is its master's now.
-                    times = root.cpu_times()
-                    total += times.user + times.system + times.children_user
-                    total += times.children_system
-                    for proc in root.children(recursive=True):
-                        with contextlib.suppress(psutil.Error):
-                            times = proc.cpu_times()
-                            total += times.user + times.system
-            seconds[name] = total
-        seconds["postgresql (bench databases)"] = self.pg_backends_cpu()
-        for label, names in (
-            ("postgresql (whole server)", {"postgres"}),
-            ("rabbitmq (whole server)", {"beam.smp", "erl_child_setup", "epmd", "inet_gethost"}),
-        ):
-            # Last seen per process, kept after it exits: a helper that ends (or a restart)
-            # must not make the sum go backwards.
-            seen = self._server_processes.setdefault(label, {})
-            for proc in psutil.process_iter(["name", "cpu_times"]):
-                if proc.info["name"] in names and proc.info["cpu_times"] is not None:
-                    seen[proc.pid] = proc.info["cpu_times"].user + proc.info["cpu_times"].system
-            seconds[label] = sum(seen.values())
-        times = psutil.cpu_times()
-        seconds["machine (all processes)"] = times.user + times.system + times.nice
-        return seconds
-
-    def pg_backends_cpu(self) -> float:
-        """CPU seconds of the PostgreSQL backends serving the bench databases, from their own
-        accounting (the server is shared with other work; its process title names the database
-        of each backend), including backends that have exited since they were last seen."""
-        import psutil
-
-        with self._pg_lock:
-            for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
-                if proc.info["name"] != "postgres" or proc.info["cpu_times"] is None:
-                    continue
-                if "ecommerce_bench_" not in " ".join(proc.info["cmdline"] or ()):
-                    continue
-                times = proc.info["cpu_times"]
-                self._pg_backends[proc.pid] = times.user + times.system
-            return sum(self._pg_backends.values())
-
-    def track_pg_backends(self) -> None:
-        """Every 0.5 s, so a short-lived backend's CPU is seen before it exits."""
-        while not self._pg_stop.wait(0.5):
-            with contextlib.suppress(Exception):
-                self.pg_backends_cpu()
+        return self.cpu.snapshot(parts)
 
     # --- PostgreSQL under load: what the bench databases' sessions wait for, work done ---
 
