@@ -14,8 +14,9 @@ import secrets
 import pytest
 
 from ecommerce_common import infra
+from launcher.config import Settings
+from launcher.processes import System
 from support.api import Api
-from system import Settings, System
 
 # Short windows so expiry and retries are observable within a test run.
 FAST = {

@@ -13,8 +13,8 @@ from pathlib import Path
 import requests
 
 from ecommerce_common import infra
+from launcher.processes import alive
 from support.launcher import newcomer_environment
-from system import _alive
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,7 +139,7 @@ def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
         )
         assert again.returncode == 1
         assert "already running" in again.stdout
-        assert all(_alive(pid) for pid in pids.values())
+        assert all(alive(pid) for pid in pids.values())
     finally:
         down = subprocess.run(
             [str(ROOT / "manage_all.sh"), "down"],
@@ -149,5 +149,5 @@ def test_up_in_embedded_mode_takes_an_order_and_down_stops_everything(tmp_path):
             timeout=120,
         )
     assert down.returncode == 0, down.stdout + down.stderr
-    assert not any(_alive(pid) for pid in pids.values())
+    assert not any(alive(pid) for pid in pids.values())
     assert not state_file.exists()

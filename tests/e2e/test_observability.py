@@ -26,8 +26,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from ecommerce_common import infra
 from ecommerce_common.events import DEAD_LETTER_QUEUE
 from ecommerce_common.logging import render_log_line
+from launcher.config import WEB_SERVICES
+from launcher.processes import System
 from support.api import Api
-from system import WEB_SERVICES, System
 
 ROOT = Path(__file__).resolve().parents[2]
 Samples = dict[tuple[str, frozenset], float]

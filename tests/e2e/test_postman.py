@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -127,12 +126,3 @@ def test_postman_collection_runs_green_under_newman(system, api, tmp_path):
     collection = json.loads(COLLECTION.read_text())
     defined = sum(len(folder["item"]) for folder in collection["item"])
     assert stats["requests"]["total"] >= defined, output[-20000:]
-    # The JSON is generated: a hand edit that build_collection.py does not make would be lost.
-    check = subprocess.run(
-        [sys.executable, str(POSTMAN / "build_collection.py"), "--check"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert check.returncode == 0, check.stdout + check.stderr

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-import system as launcher
 from ecommerce_common import infra
+from launcher import config
+from launcher.processes import System
 
 
 def _workers(master_pid: int) -> list[int]:
@@ -144,8 +145,8 @@ def test_real_mode_finds_the_machines_redis_and_passes_its_url_to_the_services(
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.delenv("ECOMMERCE_PORT_BASE", raising=False)
 
-    settings = launcher.from_environment(real=True, var_dir=tmp_path)
-    env = launcher.System(settings).environment("product_service")
+    settings = config.from_environment(real=True, var_dir=tmp_path)
+    env = System(settings).environment("product_service")
 
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
     assert (env["REDIS_URL"], env["CACHE_KEY_PREFIX"]) == (settings.redis_url, "ecommerce")
@@ -153,27 +154,27 @@ def test_real_mode_finds_the_machines_redis_and_passes_its_url_to_the_services(
 
 def test_real_mode_without_a_redis_runs_with_per_process_caches(monkeypatch, tmp_path):
     monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setattr(launcher, "LOCAL_REDIS_PORT", infra.free_port())
+    monkeypatch.setattr(config, "LOCAL_REDIS_PORT", infra.free_port())
 
-    settings = launcher.from_environment(real=True, var_dir=tmp_path)
+    settings = config.from_environment(real=True, var_dir=tmp_path)
 
     assert settings.redis_url is None
-    assert "REDIS_URL" not in launcher.System(settings).environment("order_service")
+    assert "REDIS_URL" not in System(settings).environment("order_service")
 
 
 def test_embedded_mode_uses_redis_only_when_redis_url_is_set(monkeypatch, tmp_path):
     for name in (
         "REDIS_URL",
         "CELERY_BROKER_URL",
-        *(f"{n.upper()}_DATABASE_URL" for n in launcher.RELATIONAL.values()),
+        *(f"{n.upper()}_DATABASE_URL" for n in config.RELATIONAL.values()),
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ECOMMERCE_PORT_BASE", "9100")
-    assert launcher.from_environment(var_dir=tmp_path).redis_url is None
+    assert config.from_environment(var_dir=tmp_path).redis_url is None
 
     monkeypatch.setenv("REDIS_URL", "redis://cache.example:6379/4")
-    settings = launcher.from_environment(var_dir=tmp_path)
-    env = launcher.System(settings).environment("user_service")
+    settings = config.from_environment(var_dir=tmp_path)
+    env = System(settings).environment("user_service")
 
     assert settings.mode == "embedded"
     assert (env["REDIS_URL"], env["CACHE_KEY_PREFIX"]) == (

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from system import System
+from launcher.processes import System
 
 
 class Api:

@@ -8,7 +8,7 @@ import psycopg
 import pymongo
 from bson import ObjectId
 
-from system import System
+from launcher.processes import System
 
 
 class Stores:
