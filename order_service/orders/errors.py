@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from rest_framework import status
 
+from ecommerce_common.contracts import OrderTransitionErrorCode, illegal_transition_errors
 from ecommerce_common.errors import ApiError, Conflict, ServiceUnavailable
 
 
@@ -16,7 +17,8 @@ class OrderErrorCode(StrEnum):
     UNKNOWN_PRODUCT = "unknown_product"
     INVALID_PRODUCT = "invalid_product"
     TOTAL_MISMATCH = "total_mismatch"
-    ILLEGAL_TRANSITION = "illegal_transition"
+    # Read by integration_service: the contract's value.
+    ILLEGAL_TRANSITION = OrderTransitionErrorCode.ILLEGAL_TRANSITION.value
     ORDER_EXPIRED = "order_expired"
     ALREADY_PAID = "already_paid"
     PAYMENT_IN_PROGRESS = "payment_in_progress"
@@ -67,7 +69,7 @@ class IllegalTransition(Conflict):
     def __init__(self, *, source: str, target: str) -> None:
         super().__init__(
             f"An order cannot go from {source} to {target}.",
-            errors={"status": source, "requested": target},
+            errors=illegal_transition_errors(status=source, requested=target),
         )
 
 
