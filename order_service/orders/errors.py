@@ -19,9 +19,6 @@ class OrderErrorCode(StrEnum):
     TOTAL_MISMATCH = "total_mismatch"
     # Read by integration_service: the contract's value.
     ILLEGAL_TRANSITION = OrderTransitionErrorCode.ILLEGAL_TRANSITION.value
-    ORDER_EXPIRED = "order_expired"
-    ALREADY_PAID = "already_paid"
-    PAYMENT_IN_PROGRESS = "payment_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
@@ -71,21 +68,6 @@ class IllegalTransition(Conflict):
             f"An order cannot go from {source} to {target}.",
             errors=illegal_transition_errors(status=source, requested=target),
         )
-
-
-class OrderExpired(Conflict):
-    default_code = OrderErrorCode.ORDER_EXPIRED
-    default_detail = "The payment window of this order has passed; the order has expired."
-
-
-class AlreadyPaid(Conflict):
-    default_code = OrderErrorCode.ALREADY_PAID
-    default_detail = "This order has already been paid; it was not charged again."
-
-
-class PaymentInProgress(Conflict):
-    default_code = OrderErrorCode.PAYMENT_IN_PROGRESS
-    default_detail = "A payment for this order is being processed; try again shortly."
 
 
 class IdempotencyKeyReused(ApiError):
