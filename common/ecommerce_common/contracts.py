@@ -33,8 +33,6 @@ class OrderStatus(StrEnum):
     EXPIRED = "expired"
 
 
-INITIAL_STATUS = OrderStatus.PAYMENT_PENDING
-
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.PAYMENT_PENDING: frozenset(
         {OrderStatus.PAID, OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
