@@ -133,16 +133,15 @@ ORDER_EXPIRED = "order.expired"
 ORDER_CONFIRMED = "order.confirmed"
 ORDER_OUT_OF_STOCK = "order.out_of_stock"
 ORDER_CREATED = "order.created"
-ORDER_EVENT_TYPES = frozenset(
-    {
-        ORDER_CREATED,
-        ORDER_PAID,
-        ORDER_PAYMENT_FAILED,
-        ORDER_CONFIRMED,
-        ORDER_OUT_OF_STOCK,
-        ORDER_CANCELLED,
-        ORDER_EXPIRED,
-    }
+# Every order event type, in the order of the lifecycle.
+ORDER_EVENT_TYPES = (
+    ORDER_CREATED,
+    ORDER_PAID,
+    ORDER_PAYMENT_FAILED,
+    ORDER_CONFIRMED,
+    ORDER_OUT_OF_STOCK,
+    ORDER_CANCELLED,
+    ORDER_EXPIRED,
 )
 
 # The events integration_service acts on: only these are published to its queue. The others

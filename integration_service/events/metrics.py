@@ -18,7 +18,7 @@ from ecommerce_common.events import DEAD_LETTER_QUEUE
 
 logger = logging.getLogger(__name__)
 
-KNOWN_TYPES = ORDER_EVENT_TYPES
+KNOWN_TYPES = frozenset(ORDER_EVENT_TYPES)
 
 EVENTS_HANDLED = Counter(
     "order_events_handled_total",
