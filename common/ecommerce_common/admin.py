@@ -19,7 +19,7 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
-from ecommerce_common import events
+from ecommerce_common.contracts import ORDER_EVENT_TYPES
 
 # Below this many rows (by the estimate) a table is counted: the count is cheap and the estimate,
 # kept by ANALYZE and autovacuum, may lag behind a small table's changes. A count stops here,
@@ -60,7 +60,7 @@ class EventTypeFilter(admin.SimpleListFilter):
     parameter_name = "event_type"
 
     def lookups(self, request, model_admin) -> list[tuple[str, str]]:
-        return [(event_type, event_type) for event_type in events.ORDER_EVENT_TYPES]
+        return [(event_type, event_type) for event_type in ORDER_EVENT_TYPES]
 
     def queryset(self, request, queryset):
         return queryset.filter(event_type=self.value()) if self.value() else queryset

@@ -36,7 +36,7 @@ def test_without_an_exporter_nothing_of_opentelemetry_is_imported_or_added():
     run_django(
         """
         from django.test import Client
-        from ecommerce_common.events import make_envelope
+        from ecommerce_common.contracts import make_envelope
         envelope = make_envelope(event_type="order.paid", order_id="o-1", data={})
         assert Client().get("/items/3").status_code == 200
         assert "traceContext" not in envelope, envelope
@@ -54,7 +54,7 @@ def test_with_a_file_exporter_a_trace_crosses_http_and_the_envelope(tmp_path):
         from http.server import BaseHTTPRequestHandler, HTTPServer
         from django.test import Client
         from opentelemetry import trace
-        from ecommerce_common.events import make_envelope
+        from ecommerce_common.contracts import make_envelope
         from ecommerce_common.http import ServiceClient
         from ecommerce_common.tracing import trace_context_attached
 

@@ -23,6 +23,7 @@ from django.conf import settings
 from kombu import Connection, Producer
 from kombu.message import Message
 
+from ecommerce_common.contracts import MalformedEnvelope, envelope_parse
 from ecommerce_common.events import (
     DEAD_LETTER_QUEUE,
     EXCHANGE,
@@ -31,7 +32,6 @@ from ecommerce_common.events import (
     integration_queues,
 )
 from ecommerce_common.tracing import TRACE_CONTEXT_KEY, trace_context_attached
-from events.envelopes import MalformedEnvelope, envelope_parse
 from events.models import Outcome, ProcessedEvent
 from events.services import dead_event_mark_replayed
 

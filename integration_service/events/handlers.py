@@ -14,10 +14,16 @@ from dataclasses import dataclass
 
 import requests
 
-from ecommerce_common import events
+from ecommerce_common import contracts
+from ecommerce_common.contracts import (
+    OrderEvent,
+    OrderStatus,
+    OrderTransitionErrorCode,
+    StockErrorCode,
+    error_answer_parse,
+)
 from ecommerce_common.http import ServiceCallError
 from events import clients
-from events.envelopes import OrderEvent
 from events.models import Outcome
 
 logger = logging.getLogger(__name__)
@@ -40,12 +46,8 @@ class HandlingResult:
     result: str
 
 
-def _code(response: requests.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body.get("code") if isinstance(body, dict) else None
+def _code(response: requests.Response) -> str:
+    return error_answer_parse(response=response).code
 
 
 def _describe(response: requests.Response) -> str:
@@ -79,18 +81,6 @@ def _order_status_set(*, event: OrderEvent, status: str, reason: str) -> request
     )
 
 
-def _reported_status(response: requests.Response) -> str | None:
-    """The order's current status, as order_service's illegal_transition answer gives it
-    (``errors.status``; ``errors.requested`` is the status asked for)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    errors = body.get("errors") if isinstance(body, dict) else None
-    status = errors.get("status") if isinstance(errors, dict) else None
-    return status if isinstance(status, str) else None
-
-
 def _release_committed_stock(event: OrderEvent) -> HandlingResult:
     response = _reservation(event.order_id, "release")
     if response.status_code in (200, 404):
@@ -101,14 +91,17 @@ def _release_committed_stock(event: OrderEvent) -> HandlingResult:
 def order_paid_handle(*, event: OrderEvent) -> HandlingResult:
     """Commit the order's reserved stock, then confirm it (or mark it out of stock)."""
     commit = _reservation(event.order_id, "commit")
-    if commit.status_code == 409 and _code(commit) == "reservation_not_active":
+    if commit.status_code == 409 and _code(commit) == StockErrorCode.RESERVATION_NOT_ACTIVE:
         # The reservation was released or expired: the stock is gone. order_service refunds.
         response = _order_status_set(
-            event=event, status="out_of_stock", reason="reservation no longer active"
+            event=event, status=OrderStatus.OUT_OF_STOCK, reason="reservation no longer active"
         )
         if response.status_code == 200:
-            return HandlingResult(Outcome.APPLIED, "out_of_stock")
-        if response.status_code == 409 and _code(response) == "illegal_transition":
+            return HandlingResult(Outcome.APPLIED, OrderStatus.OUT_OF_STOCK)
+        if (
+            response.status_code == 409
+            and _code(response) == OrderTransitionErrorCode.ILLEGAL_TRANSITION
+        ):
             logger.info(
                 "order moved on before it could be marked out of stock",
                 extra={"orderId": event.order_id, "eventId": event.event_id},
@@ -119,12 +112,15 @@ def order_paid_handle(*, event: OrderEvent) -> HandlingResult:
         raise PermanentError(_describe(commit))
 
     response = _order_status_set(
-        event=event, status="confirmed", reason="stock committed for the paid order"
+        event=event, status=OrderStatus.CONFIRMED, reason="stock committed for the paid order"
     )
     if response.status_code == 200:
-        return HandlingResult(Outcome.APPLIED, "confirmed")
-    if response.status_code == 409 and _code(response) == "illegal_transition":
-        if _reported_status(response) == "confirmed":
+        return HandlingResult(Outcome.APPLIED, OrderStatus.CONFIRMED)
+    if (
+        response.status_code == 409
+        and _code(response) == OrderTransitionErrorCode.ILLEGAL_TRANSITION
+    ):
+        if error_answer_parse(response=response).reported_status == OrderStatus.CONFIRMED:
             return HandlingResult(Outcome.APPLIED, "already confirmed")
         # Cancelled (or otherwise moved on) while we committed: give the stock back so
         # nothing is sold for an order that will never ship.
@@ -147,10 +143,10 @@ def reservation_release_handle(*, event: OrderEvent) -> HandlingResult:
 
 
 HANDLERS: dict[str, Callable[..., HandlingResult]] = {
-    events.ORDER_PAID: order_paid_handle,
-    events.ORDER_PAYMENT_FAILED: reservation_release_handle,
-    events.ORDER_CANCELLED: reservation_release_handle,
-    events.ORDER_EXPIRED: reservation_release_handle,
+    contracts.ORDER_PAID: order_paid_handle,
+    contracts.ORDER_PAYMENT_FAILED: reservation_release_handle,
+    contracts.ORDER_CANCELLED: reservation_release_handle,
+    contracts.ORDER_EXPIRED: reservation_release_handle,
 }
 
 

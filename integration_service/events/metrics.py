@@ -13,14 +13,12 @@ from collections.abc import Iterator
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
-from ecommerce_common import events
+from ecommerce_common.contracts import ORDER_EVENT_TYPES
 from ecommerce_common.events import DEAD_LETTER_QUEUE
 
 logger = logging.getLogger(__name__)
 
-KNOWN_TYPES = frozenset(
-    value for name, value in vars(events).items() if name.startswith("ORDER_") and "." in value
-)
+KNOWN_TYPES = frozenset(ORDER_EVENT_TYPES)
 
 EVENTS_HANDLED = Counter(
     "order_events_handled_total",

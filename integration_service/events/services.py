@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from events.envelopes import OrderEvent
+from ecommerce_common.contracts import OrderEvent
 from events.handlers import PermanentError, TransientError, acts_on, order_event_handle
 from events.models import FINAL_OUTCOMES, Outcome, ProcessedEvent
 

@@ -18,9 +18,9 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import DatabaseError
 
+from ecommerce_common.contracts import MalformedEnvelope, envelope_parse
 from ecommerce_common.events import ORDER_EVENT_TASK
 from events import periodic
-from events.envelopes import MalformedEnvelope, envelope_parse
 from events.metrics import event_handled_record
 from events.models import Outcome
 from events.services import (

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from rest_framework import status
 
+from ecommerce_common.contracts import OrderTransitionErrorCode, illegal_transition_errors
 from ecommerce_common.errors import ApiError, Conflict, ServiceUnavailable
 
 
@@ -16,10 +17,8 @@ class OrderErrorCode(StrEnum):
     UNKNOWN_PRODUCT = "unknown_product"
     INVALID_PRODUCT = "invalid_product"
     TOTAL_MISMATCH = "total_mismatch"
-    ILLEGAL_TRANSITION = "illegal_transition"
-    ORDER_EXPIRED = "order_expired"
-    ALREADY_PAID = "already_paid"
-    PAYMENT_IN_PROGRESS = "payment_in_progress"
+    # Read by integration_service: the contract's value.
+    ILLEGAL_TRANSITION = OrderTransitionErrorCode.ILLEGAL_TRANSITION.value
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
@@ -67,23 +66,8 @@ class IllegalTransition(Conflict):
     def __init__(self, *, source: str, target: str) -> None:
         super().__init__(
             f"An order cannot go from {source} to {target}.",
-            errors={"status": source, "requested": target},
+            errors=illegal_transition_errors(status=source, requested=target),
         )
-
-
-class OrderExpired(Conflict):
-    default_code = OrderErrorCode.ORDER_EXPIRED
-    default_detail = "The payment window of this order has passed; the order has expired."
-
-
-class AlreadyPaid(Conflict):
-    default_code = OrderErrorCode.ALREADY_PAID
-    default_detail = "This order has already been paid; it was not charged again."
-
-
-class PaymentInProgress(Conflict):
-    default_code = OrderErrorCode.PAYMENT_IN_PROGRESS
-    default_detail = "A payment for this order is being processed; try again shortly."
 
 
 class IdempotencyKeyReused(ApiError):

@@ -19,6 +19,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from ecommerce_common.errors import ApiError, error_body
 from orders.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidIdempotencyKey
 from orders.models import IdempotencyKey as IdempotencyRecord
 from orders.models import Order
+from orders.services import order_create
 
 KEY_FORMAT = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -116,14 +118,18 @@ def order_create_idempotent(
     *,
     user_id: str,
     key: str,
-    body_hash: str,
-    create: Callable[[Callable[[Order], None]], Order],
+    request_data: Any,
+    items: list[tuple[str, int]],
+    claimed_total: Decimal | None,
     render: Callable[[Order], dict[str, Any]],
 ) -> tuple[int, dict[str, Any], bool]:
-    """Run ``create`` at most once per (user, key); return (status, body, replayed).
+    """``orders.services.order_create`` at most once per (user, key); return (status, body,
+    replayed).
 
-    ``create`` receives the callback to run inside its storing transaction.
+    ``request_data`` is the request's body as sent (a replay must send the same one); ``render``
+    gives the order's answer body, stored with the order inside its transaction.
     """
+    body_hash = request_hash(request_data)
     claim = _claim(user_id=user_id, key=key, body_hash=body_hash)
     if isinstance(claim, IdempotencyRecord):
         return claim.response_status, claim.response_body, True
@@ -136,7 +142,7 @@ def order_create_idempotent(
         _complete(user_id=user_id, key=key, token=token, status=201, body=body, order=order)
 
     try:
-        create(store)
+        order_create(user_id=user_id, items=items, claimed_total=claimed_total, on_stored=store)
     except ClaimLost:
         return _replay_or_in_use(user_id=user_id, key=key, body_hash=body_hash)
     except ApiError as exc:

@@ -49,13 +49,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ecommerce_common.events import (
-    EXCHANGE,
-    ORDER_EVENT_TASK,
-    QUEUE,
-    WORKER_EVENT_TYPES,
-    make_envelope,
-)
+from ecommerce_common.contracts import WORKER_EVENT_TYPES, make_envelope
+from ecommerce_common.events import EXCHANGE, ORDER_EVENT_TASK, QUEUE
 from ecommerce_common.tracing import TRACE_CONTEXT_KEY, trace_context_attached
 from orders.models import Order, OutboxEvent
 

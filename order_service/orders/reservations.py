@@ -13,6 +13,7 @@ from functools import cache
 
 from django.conf import settings
 
+from ecommerce_common.contracts import StockErrorCode, error_answer_parse
 from ecommerce_common.http import ServiceCallError, ServiceClient
 from orders.errors import (
     InsufficientStock,
@@ -48,17 +49,6 @@ def product_service(*, quick: bool = False) -> ServiceClient:
         2.0 if quick else settings.PRODUCT_SERVICE_TIMEOUT_SECONDS,
         0 if quick else 1,
     )
-
-
-def _error_fields(response) -> tuple[str, str, dict]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
-    return str(body.get("code", "")), str(body.get("message", "")), errors
 
 
 def reservation_create(
@@ -100,13 +90,13 @@ def reservation_create(
             raise ProductServiceUnavailable()
         return lines
 
-    code, message, errors = _error_fields(response)
-    if response.status_code == 409 and code in ("", "insufficient_stock"):
-        raise InsufficientStock(errors=errors)
-    if response.status_code == 400 and code == "unknown_product":
-        raise UnknownProduct(message or None, errors=errors)
+    answer = error_answer_parse(response=response)
+    if response.status_code == 409 and answer.code in ("", StockErrorCode.INSUFFICIENT_STOCK):
+        raise InsufficientStock(errors=answer.errors)
+    if response.status_code == 400 and answer.code == StockErrorCode.UNKNOWN_PRODUCT:
+        raise UnknownProduct(answer.message or None, errors=answer.errors)
     if response.status_code in (400, 404, 422):
-        raise InvalidProduct(message or None, errors=errors)
+        raise InvalidProduct(answer.message or None, errors=answer.errors)
     logger.error(
         "unexpected reservation answer",
         extra={"order_id": order_id, "status": response.status_code},

@@ -38,8 +38,8 @@ class OrderLineInputSerializer(serializers.Serializer):
 class OrderCreateSerializer(serializers.Serializer):
     """``{items: [{productId, quantity}]}`` or the old ``{productId, quantity, totalAmount}``.
 
-    The same product on several lines is merged into one line (quantities added; the service
-    caps the sum per line). ``totalAmount`` is never used as the price: if given, it must equal the
+    The lines are given as sent (``orders.services.order_create`` merges the same product on
+    several lines into one and caps the sum per line). ``totalAmount`` is never used as the price: if given, it must equal the
     total computed from the catalogue's prices, or the order is refused (400 total_mismatch).
     """
 
@@ -74,10 +74,7 @@ class OrderCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"items": f"An order has at most {settings.ORDER_MAX_LINES} lines."}
             )
-        merged: dict[str, int] = {}
-        for product_id, quantity in lines:
-            merged[product_id] = merged.get(product_id, 0) + quantity
-        return {"lines": list(merged.items()), "total_amount": attrs.get("totalAmount")}
+        return {"lines": lines, "total_amount": attrs.get("totalAmount")}
 
 
 class OrderItemSerializer(serializers.ModelSerializer):

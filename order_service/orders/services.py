@@ -32,6 +32,7 @@ from orders.status import (
     can_transition,
 )
 from payments.models import PaymentStatus
+from payments.reconcile import payment_reconcile
 from payments.refunds import payment_refund_schedule
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def order_create(
     ``on_stored`` runs inside the storing transaction (the Idempotency-Key record). If the order
     cannot be stored, the reservation is released.
     """
+    items = order_lines_merge(items=items)
     _line_quantity_check(items=items)
     order_id = uuid.uuid4()
     reserved = reservation_create(
@@ -107,6 +109,15 @@ def order_create(
         raise
     logger.info("order created", extra={"order_id": str(order_id), "user_id": user_id})
     return order
+
+
+def order_lines_merge(*, items: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """One line per product, in the order first given: the same product on several lines is
+    one line of their summed quantity."""
+    merged: dict[str, int] = {}
+    for product_id, quantity in items:
+        merged[product_id] = merged.get(product_id, 0) + quantity
+    return list(merged.items())
 
 
 def _line_quantity_check(*, items: list[tuple[str, int]]) -> None:
@@ -266,9 +277,6 @@ def order_apply_event(*, order_id: UUID, to_status: str, reason: str, event_id: 
 def _payment_settle(*, order_id: UUID) -> bool:
     """Before an order is closed, learn from the gateway what became of a payment whose outcome
     is unknown (``payments/reconcile.py``); False when that is still unknown."""
-    # payments.reconcile imports this module (through payments.services): import at call time.
-    from payments.reconcile import payment_reconcile
-
     return payment_reconcile(order_id=order_id)
 
 

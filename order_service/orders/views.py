@@ -86,22 +86,17 @@ class OrderListCreateView(APIView):
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-
-        def create(on_stored: Any = None) -> Order:
-            return services.order_create(
-                user_id=request.user.id,
-                items=data["lines"],
-                claimed_total=data["total_amount"],
-                on_stored=on_stored,
-            )
-
         if key is None:
-            return Response(render_order(create()), status=status.HTTP_201_CREATED)
+            order = services.order_create(
+                user_id=request.user.id, items=data["lines"], claimed_total=data["total_amount"]
+            )
+            return Response(render_order(order), status=status.HTTP_201_CREATED)
         code, body, replayed = idempotency.order_create_idempotent(
             user_id=request.user.id,
             key=key,
-            body_hash=idempotency.request_hash(request.data),
-            create=create,
+            request_data=request.data,
+            items=data["lines"],
+            claimed_total=data["total_amount"],
             render=render_order_stored,
         )
         return Response(body, status=code, headers={"Idempotent-Replayed": str(replayed).lower()})

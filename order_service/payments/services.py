@@ -23,11 +23,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ecommerce_common.errors import ApiError, Conflict, ServiceUnavailable
-from orders.errors import AlreadyPaid, IllegalTransition, OrderExpired, PaymentInProgress
+from orders.errors import IllegalTransition
 from orders.models import Order
-from orders.services import order_expire, order_status_apply
 from orders.status import OrderStatus
+from payments.errors import (
+    AlreadyPaid,
+    InvalidPaymentTokenError,
+    OrderExpired,
+    PaidTooLate,
+    PaymentDeclined,
+    PaymentGatewayUnavailable,
+    PaymentInProgress,
+)
 from payments.gateway import (
     ChargeResult,
     GatewayError,
@@ -36,6 +43,7 @@ from payments.gateway import (
     get_gateway,
 )
 from payments.models import Payment, PaymentStatus
+from payments.order_transitions import order_transitions
 from payments.refunds import payment_refund_schedule
 
 logger = logging.getLogger(__name__)
@@ -52,29 +60,6 @@ SETTLED = frozenset(
         PaymentStatus.REFUNDED,
     }
 )
-
-
-class PaymentDeclined(ApiError):
-    status_code = 402
-    default_code = "payment_declined"
-    default_detail = "The payment was declined; the order is now payment_failed."
-
-
-class InvalidPaymentTokenError(ApiError):
-    default_code = "invalid_payment_token"
-    default_detail = "The payment token is not valid; nothing was charged."
-
-
-class PaymentGatewayUnavailable(ServiceUnavailable):
-    default_code = "payment_gateway_unavailable"
-    default_detail = "The payment provider did not answer; nothing was recorded as paid. Try again."
-
-
-class PaidTooLate(Conflict):
-    default_code = "order_closed_during_payment"
-    default_detail = (
-        "The order was closed while the payment was processed; the charge was refunded."
-    )
 
 
 def order_pay(*, order_id: UUID, payment_token: str) -> tuple[Order, Payment]:
@@ -152,7 +137,7 @@ def _payment_begin(*, order_id: UUID) -> Payment:
             payment.save(update_fields=["status", "attempts", "updated_at"])
             return payment
     if expired:
-        order_expire(order_id=order_id)
+        order_transitions().expire(order_id=order_id)
         # Expiry first settles an earlier attempt's unknown outcome, which may have paid it.
         if Order.objects.filter(pk=order_id, status__in=ALREADY_PAID_STATUSES).exists():
             raise AlreadyPaid()
@@ -187,7 +172,7 @@ def payment_outcome_apply(
             payment.status = PaymentStatus.APPROVED
             payment.save(update_fields=["status", "charge_id", "last_error", "updated_at"])
             if order.status == OrderStatus.PAYMENT_PENDING:
-                order_status_apply(
+                order_transitions().status_apply(
                     order=order, to_status=OrderStatus.PAID, reason="payment approved"
                 )
             elif order.status in NEVER_SHIPS:
@@ -200,7 +185,7 @@ def payment_outcome_apply(
                 update_fields=["status", "charge_id", "decline_reason", "last_error", "updated_at"]
             )
             if order.status == OrderStatus.PAYMENT_PENDING:
-                order_status_apply(
+                order_transitions().status_apply(
                     order=order,
                     to_status=OrderStatus.PAYMENT_FAILED,
                     reason=f"payment declined: {result.decline_reason}",

@@ -6,17 +6,20 @@ from enum import StrEnum
 
 from rest_framework import status
 
+from ecommerce_common.contracts import StockErrorCode
 from ecommerce_common.errors import ApiError, Conflict
 
 
 class ProductErrorCode(StrEnum):
     INVALID = "invalid"
     INVALID_FILTER = "invalid_filter"
-    UNKNOWN_PRODUCT = "unknown_product"
-    INSUFFICIENT_STOCK = "insufficient_stock"
-    RESERVATION_NOT_FOUND = "reservation_not_found"
-    RESERVATION_NOT_ACTIVE = "reservation_not_active"
-    RESERVATION_IN_PROGRESS = "reservation_in_progress"
+    # The answers to the reservation calls, which order_service and the worker read: the
+    # contract's values.
+    UNKNOWN_PRODUCT = StockErrorCode.UNKNOWN_PRODUCT.value
+    INSUFFICIENT_STOCK = StockErrorCode.INSUFFICIENT_STOCK.value
+    RESERVATION_NOT_FOUND = StockErrorCode.RESERVATION_NOT_FOUND.value
+    RESERVATION_NOT_ACTIVE = StockErrorCode.RESERVATION_NOT_ACTIVE.value
+    RESERVATION_IN_PROGRESS = StockErrorCode.RESERVATION_IN_PROGRESS.value
     ORDER_ID_REUSED = "order_id_reused"
     DUPLICATE_REVIEW = "duplicate_review"
     OWN_PRODUCT_REVIEW = "own_product_review"

@@ -31,8 +31,8 @@ from bson import ObjectId
 from django.db.models import Model
 
 from products.constants import ReservationState
-from products.documents import to_store
 from products.models import Product, Reservation, Review
+from products.store import to_store
 
 Sort = list[tuple[str, int]]
 

@@ -1,6 +1,6 @@
 """Reads: the catalogue list and its filters, the old filtered list, reviews, reservations.
 
-Each read sends one shape of ``products.queries`` through pymongo (``documents.Found``), so it
+Each read sends one shape of ``products.queries`` through pymongo (``store.Found``), so it
 is answered from an index on MongoDB and SecantusDB alike; see that module.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 from bson import ObjectId
 
 from products import queries
-from products.documents import Found, collection, model_from_document
 from products.ids import parse_object_id
 from products.models import Product, Reservation
 from products.queries import ORDERINGS, ProductFilters
+from products.store import Found, collection, find_one, model_from_document
 
 __all__ = [
     "ORDERINGS",
@@ -52,7 +52,4 @@ def review_list(*, product: Product) -> Found:
 
 
 def reservation_get(*, order_id: str) -> Reservation | None:
-    document = collection(Reservation).find_one(
-        queries.reservation_of_order(order_id=order_id).filter
-    )
-    return None if document is None else model_from_document(Reservation, document)
+    return find_one(Reservation, queries.reservation_of_order(order_id=order_id).filter)

@@ -1,8 +1,9 @@
 """Writes to the catalogue: create, change and delete products; post reviews.
 
-Stock moves live in ``products.stock``. Product edits write only the fields they
-change (never a whole document), and a new quantity is applied as a difference,
-so they cannot overwrite stock that a reservation moved in the meantime.
+Stock moves live in ``products.stock``; raw writes reach the store through ``products.store``.
+Product edits write only the fields they change (never a whole document), and a new quantity
+is applied as a difference, so they cannot overwrite stock that a reservation moved in the
+meantime.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connections
+from django.db import IntegrityError
 from django.utils import timezone
 
 from products.errors import (
@@ -21,6 +22,7 @@ from products.errors import (
     StockChanged,
 )
 from products.models import Product, Review
+from products.store import collection
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ def _restock(product: Product, *, quantity: int) -> None:
     difference = quantity - product.quantity
     if difference == 0:
         return
-    products = connections[Product.objects.db].get_collection(Product._meta.db_table)
+    products = collection(Product)
     match: dict[str, Any] = {"_id": product.pk}
     if difference < 0:
         match["quantity"] = {"$gte": -difference}
@@ -103,7 +105,7 @@ def _restock(product: Product, *, quantity: int) -> None:
 
 def product_delete(*, product: Product) -> None:
     """Delete the product and its reviews, unless open reservations hold some of its stock."""
-    products = connections[Product.objects.db].get_collection(Product._meta.db_table)
+    products = collection(Product)
     # One conditional delete: a reservation arriving meanwhile either lands first (and the
     # delete refuses) or finds no product.
     result = products.delete_one({"_id": product.pk, "reserved": 0})
@@ -131,7 +133,7 @@ def review_create(
     except IntegrityError as exc:
         raise DuplicateReview() from exc
     # $inc is atomic per document, so concurrent reviews never lose a count.
-    products = connections[Product.objects.db].get_collection(Product._meta.db_table)
+    products = collection(Product)
     products.update_one({"_id": product.pk}, {"$inc": {"rating_total": rating, "review_count": 1}})
     product.refresh_from_db(fields=["rating_total", "review_count"])
     logger.info("review posted", extra={"product_id": str(product.pk), "user_id": user_id})
@@ -140,10 +142,10 @@ def review_create(
 
 def review_delete(*, review: Review) -> None:
     """Remove a review (moderation) and take it out of the product's rating."""
-    reviews = connections[Review.objects.db].get_collection(Review._meta.db_table)
+    reviews = collection(Review)
     if reviews.delete_one({"_id": review.pk}).deleted_count == 0:
         return  # Already gone: counted out by whoever deleted it.
-    products = connections[Product.objects.db].get_collection(Product._meta.db_table)
+    products = collection(Product)
     products.update_one(
         {"_id": review.product_id}, {"$inc": {"rating_total": -review.rating, "review_count": -1}}
     )

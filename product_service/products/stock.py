@@ -60,9 +60,6 @@ from django.utils import timezone
 
 from products import queries
 from products.constants import INACTIVE_STATES, ReservationState
-from products.documents import collection as _collection
-from products.documents import from_store as _from_store
-from products.documents import model_from_document
 from products.errors import (
     InsufficientStock,
     OrderIdReused,
@@ -73,6 +70,9 @@ from products.errors import (
 )
 from products.metrics import STOCK_RESERVATIONS_REFUSED
 from products.models import Product, Reservation
+from products.store import collection as _collection
+from products.store import find_one, model_from_document
+from products.store import from_store as _from_store
 
 logger = logging.getLogger(__name__)
 
@@ -332,10 +332,7 @@ def _refusal(
 
 
 def _reservation_of(order_id: str) -> Reservation | None:
-    document = _collection(Reservation).find_one(
-        queries.reservation_of_order(order_id=order_id).filter
-    )
-    return None if document is None else model_from_document(Reservation, document)
+    return find_one(Reservation, queries.reservation_of_order(order_id=order_id).filter)
 
 
 def _lines_of(reservation: Reservation) -> list[StockLine]:

@@ -44,11 +44,11 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from products.constants import INACTIVE_STATES, ReservationState
-from products.documents import collection as _collection
-from products.documents import from_store as _from_store
-from products.documents import model_from_document
 from products.models import Product, Reservation
 from products.stock import _drop_return, _finish_release, _lines_of, _sell_held, _to_millis
+from products.store import collection as _collection
+from products.store import from_store as _from_store
+from products.store import model_from_document
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import uuid
 
 import factory
 
-from ecommerce_common.events import ENVELOPE_VERSION, ORDER_PAID
+from ecommerce_common.contracts import ENVELOPE_VERSION, ORDER_PAID
 from events.models import Outcome, ProcessedEvent
 
 

@@ -1,9 +1,12 @@
 """Small real HTTP servers standing in for the internal routes of product_service and order_service.
 
 They keep just enough state to behave like the real services (idempotent per order
-id or event id, 409 on what the real ones refuse), record every call, and count the
-*effects* (state changes) separately, so a test can tell "called twice" from "applied
-twice". They can be told to answer an error or to be slow for the next calls.
+id, or per event id and target status, 409 on what the real ones refuse), record every call,
+and count the *effects* (state changes) separately, so a test can tell "called twice" from
+"applied twice". They can be told to answer an error or to be slow for the next calls.
+
+Statuses, transitions and error codes come from ``ecommerce_common.contracts``, as the real
+services take them, so a stand-in cannot drift from the service it stands in for.
 """
 
 from __future__ import annotations
@@ -15,6 +18,15 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from ecommerce_common.contracts import (
+    EVENT_TARGETS,
+    OrderStatus,
+    OrderTransitionErrorCode,
+    StockErrorCode,
+    can_transition,
+    illegal_transition_errors,
+)
 
 TOKEN = "test-internal-token"
 
@@ -178,7 +190,7 @@ class ProductStandIn(StandIn):
             if status == "released":
                 return 409, {
                     "message": "reservation is not active",
-                    "code": "reservation_not_active",
+                    "code": StockErrorCode.RESERVATION_NOT_ACTIVE,
                 }
             if status == "reserved":
                 self.reservations[order_id] = "committed"
@@ -195,27 +207,15 @@ class OrderStandIn(StandIn):
 
     name = "order_service"
     _ROUTE = re.compile(r"^/internal/orders/(?P<order_id>[^/]+)/status$")
-    TRANSITIONS = {
-        "payment_pending": {"paid", "payment_failed", "cancelled", "expired"},
-        "paid": {"confirmed", "out_of_stock", "cancelled"},
-    }
-    STATUSES = {
-        "payment_pending",
-        "paid",
-        "payment_failed",
-        "confirmed",
-        "out_of_stock",
-        "cancelled",
-        "expired",
-    }
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.orders: dict[str, str] = {}
-        self.applied_events: set[str] = set()
+        # (event id, target status) of every change applied: what order_service deduplicates by.
+        self.applied_events: set[tuple[str, str]] = set()
         self.transitions: list[tuple[str, str, str]] = []
 
-    def add(self, order_id: str, status: str = "paid") -> None:
+    def add(self, order_id: str, status: str = OrderStatus.PAID) -> None:
         self.orders[order_id] = status
 
     def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
@@ -229,18 +229,20 @@ class OrderStandIn(StandIn):
         order_id = match["order_id"]
         if order_id not in self.orders:
             return 404, {"message": "order not found", "code": "not_found"}
-        if not isinstance(body, dict) or body.get("status") not in self.STATUSES:
+        if not isinstance(body, dict) or body.get("status") not in set(OrderStatus):
             return 400, {"message": "unknown status", "code": "invalid"}
         current, wanted, event_id = self.orders[order_id], body["status"], body.get("eventId")
-        if event_id in self.applied_events:
+        # As orders.services.order_apply_event: never to a status an event may not set, then
+        # a repeat of the same event to the same status is a no-op, then the state machine.
+        if wanted in EVENT_TARGETS and (event_id, wanted) in self.applied_events:
             return 200, {"id": order_id, "status": current}
-        if wanted not in self.TRANSITIONS.get(current, set()):
+        if wanted not in EVENT_TARGETS or not can_transition(current, wanted):
             return 409, {
                 "message": f"An order cannot go from {current} to {wanted}.",
-                "code": "illegal_transition",
-                "errors": {"status": current, "requested": wanted},
+                "code": OrderTransitionErrorCode.ILLEGAL_TRANSITION,
+                "errors": illegal_transition_errors(status=current, requested=wanted),
             }
         self.orders[order_id] = wanted
-        self.applied_events.add(event_id)
+        self.applied_events.add((event_id, wanted))
         self.transitions.append((order_id, current, wanted))
         return 200, {"id": order_id, "status": wanted}

@@ -1,6 +1,6 @@
 import pytest
 
-from events.envelopes import MalformedEnvelope, envelope_parse
+from ecommerce_common.contracts import MalformedEnvelope, envelope_parse
 from events.tests.factories import EnvelopeFactory
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ecommerce_common import events as event_types
-from events.envelopes import envelope_parse
+from ecommerce_common import contracts
+from ecommerce_common.contracts import envelope_parse
 from events.handlers import (
     HANDLERS,
     HandlingResult,
@@ -187,7 +187,7 @@ def test_an_unreachable_service_is_transient(product_service, order_service, set
 
 @pytest.mark.parametrize(
     "event_type",
-    [event_types.ORDER_PAYMENT_FAILED, event_types.ORDER_CANCELLED, event_types.ORDER_EXPIRED],
+    [contracts.ORDER_PAYMENT_FAILED, contracts.ORDER_CANCELLED, contracts.ORDER_EXPIRED],
 )
 def test_a_failed_cancelled_or_expired_order_has_its_stock_released(
     product_service, order_service, event_type
@@ -202,7 +202,7 @@ def test_a_failed_cancelled_or_expired_order_has_its_stock_released(
 
 
 def test_releasing_an_unknown_reservation_is_nothing_to_release(product_service, order_service):
-    result = order_event_handle(event=paid_event(type=event_types.ORDER_CANCELLED))
+    result = order_event_handle(event=paid_event(type=contracts.ORDER_CANCELLED))
 
     assert result == HandlingResult(Outcome.APPLIED, "nothing to release")
     assert len(product_service.calls_to("/release")) == 1
@@ -213,15 +213,15 @@ def test_release_failing_with_5xx_is_transient(product_service, order_service):
     product_service.fail("/release", status=502)
 
     with pytest.raises(TransientError):
-        order_event_handle(event=paid_event(type=event_types.ORDER_EXPIRED))
+        order_event_handle(event=paid_event(type=contracts.ORDER_EXPIRED))
 
 
 @pytest.mark.parametrize(
     "event_type",
     [
-        event_types.ORDER_CREATED,
-        event_types.ORDER_CONFIRMED,
-        event_types.ORDER_OUT_OF_STOCK,
+        contracts.ORDER_CREATED,
+        contracts.ORDER_CONFIRMED,
+        contracts.ORDER_OUT_OF_STOCK,
         "order.shipped",
     ],
 )
@@ -236,7 +236,7 @@ def test_an_event_the_worker_does_not_act_on_is_ignored(product_service, order_s
 def test_the_worker_acts_on_exactly_the_event_types_order_service_routes_to_it():
     # order_service publishes only WORKER_EVENT_TYPES; a handler for any other type would never
     # run, and a routed type without a handler would cost a publish for nothing.
-    assert set(HANDLERS) == event_types.WORKER_EVENT_TYPES
+    assert set(HANDLERS) == contracts.WORKER_EVENT_TYPES
 
 
 def test_order_paid_releases_committed_stock_when_the_conflict_does_not_say_the_status(

@@ -13,10 +13,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ecommerce_common.events import ORDER_CANCELLED
+from ecommerce_common.contracts import ORDER_CANCELLED, envelope_parse
 from ecommerce_common.testing.explain import report, sequential_scans
 from ecommerce_common.testing.history import EVENTS_SQL, history_seed
-from events.envelopes import envelope_parse
 from events.models import Outcome, ProcessedEvent
 from events.services import (
     dead_event_mark_replayed,

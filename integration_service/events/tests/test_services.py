@@ -2,9 +2,8 @@
 
 import pytest
 
-from ecommerce_common.events import ORDER_CANCELLED, ORDER_CREATED
+from ecommerce_common.contracts import ORDER_CANCELLED, ORDER_CREATED, envelope_parse
 from events import services
-from events.envelopes import envelope_parse
 from events.models import Outcome, ProcessedEvent
 from events.services import (
     ProcessingReport,

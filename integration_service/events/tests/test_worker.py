@@ -12,7 +12,7 @@ import requests
 from django.core.management import call_command
 from prometheus_client.parser import text_string_to_metric_families
 
-from ecommerce_common.events import ORDER_CANCELLED
+from ecommerce_common.contracts import ORDER_CANCELLED
 from ecommerce_common.infra import free_port
 from events.models import Outcome, ProcessedEvent
 from events.tests.conftest import wait_for

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ecommerce_common.contracts import StockErrorCode
+
 
 @dataclass
 class Product:
@@ -100,7 +102,7 @@ class ProductServer:
         unknown = {i["productId"]: "unknown" for i in items if i["productId"] not in self.products}
         if unknown:
             return 400, {
-                "code": "unknown_product",
+                "code": StockErrorCode.UNKNOWN_PRODUCT,
                 "message": "Unknown product.",
                 "errors": unknown,
             }
@@ -111,7 +113,7 @@ class ProductServer:
         }
         if short:
             return 409, {
-                "code": "insufficient_stock",
+                "code": StockErrorCode.INSUFFICIENT_STOCK,
                 "message": "not sufficient inventory",
                 "errors": short,
             }

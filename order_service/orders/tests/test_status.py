@@ -2,7 +2,12 @@
 
 import pytest
 
+from ecommerce_common import contracts
 from orders.status import EVENT_FOR_STATUS, TRANSITIONS, OrderStatus, can_transition
+
+
+def test_the_stored_statuses_are_the_contracts():
+    assert OrderStatus.values == [status.value for status in contracts.OrderStatus]
 
 
 def test_every_status_has_a_transition_entry_and_an_event():

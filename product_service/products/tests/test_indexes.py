@@ -29,9 +29,9 @@ from django.utils import timezone
 
 from products import queries
 from products.constants import Category, ReservationState
-from products.documents import collection
 from products.models import Product, Reservation
 from products.queries import ProductFilters, Query
+from products.store import collection
 from products.tests.factories import ReservationFactory, ReviewFactory
 
 ORDER_ID = "order-hot-1"

@@ -1,9 +1,10 @@
-"""Raw documents and model instances: what the ORM would read and write, for pymongo queries.
+"""The raw store behind one door: a model's pymongo collection, its values converted to and
+from what the store holds, and documents turned into model instances, exactly as the ORM does.
 
 The ORM compiles every read into an aggregation pipeline (and nested ``$and`` filters), which
 SecantusDB, the dev/test/bench store, answers by scanning. The hot reads and writes therefore
-send flat filters through pymongo (``products.queries``); these helpers keep their values and
-results exactly as the ORM converts them.
+send flat filters through pymongo (``products.queries``); every module that does so reaches the
+store through here, so the values and results stay exactly as the ORM converts them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ _converters: dict[tuple[str, Field], list[Any]] = {}
 
 
 def collection(model: type[Model]) -> Collection:
+    """The pymongo collection the model's rows live in, on the model's database."""
     return connections[model.objects.db].get_collection(model._meta.db_table)
 
 
@@ -48,6 +50,12 @@ def model_from_document(model: type[Model], document: dict[str, Any]) -> Model:
         [field.attname for field in fields],
         [from_store(field, document.get(field.column)) for field in fields],
     )
+
+
+def find_one(model: type[Model], filter: dict[str, Any]) -> Model | None:
+    """The model instance of the first document matching ``filter``; None when none does."""
+    document = collection(model).find_one(filter)
+    return None if document is None else model_from_document(model, document)
 
 
 class Found:
