@@ -55,7 +55,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
-from django.db import IntegrityError
 from django.utils import timezone
 
 from products import queries
@@ -71,7 +70,7 @@ from products.errors import (
 from products.metrics import STOCK_RESERVATIONS_REFUSED
 from products.models import Product, Reservation
 from products.store import collection as _collection
-from products.store import find_one, model_from_document
+from products.store import find_one, insert, model_from_document
 from products.store import from_store as _from_store
 
 logger = logging.getLogger(__name__)
@@ -365,11 +364,7 @@ def _record_pending(
         ],
         expires_at=expires_at,
     )
-    try:
-        reservation.save(force_insert=True)
-    except IntegrityError:
-        return None
-    return reservation
+    return reservation if insert(reservation) else None
 
 
 def _move_state(
