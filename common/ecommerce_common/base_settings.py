@@ -18,6 +18,7 @@ from ecommerce_common.settings import (
 )
 
 __all__ = [
+    "ADMIN_APPS",
     "ALLOWED_HOSTS",
     "APPEND_SLASH",
     "CACHES",
@@ -36,6 +37,7 @@ __all__ = [
     "SESSION_COOKIE_HTTPONLY",
     "SESSION_COOKIE_NAME",
     "SESSION_COOKIE_SECURE",
+    "SHARED_APPS",
     "SILENCED_SYSTEM_CHECKS",
     "STATIC_URL",
     "TEMPLATES",
@@ -44,6 +46,18 @@ __all__ = [
     "USE_I18N",
     "USE_TZ",
     "X_FRAME_OPTIONS",
+]
+
+# The apps every service installs, cookiecutter-django style: a service's INSTALLED_APPS is
+# ADMIN_APPS (product_service swaps in its MongoDB variants), SHARED_APPS, then its own.
+ADMIN_APPS = ["django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes"]
+SHARED_APPS = [
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "ecommerce_common",
 ]
 
 ALLOWED_HOSTS = env.list(

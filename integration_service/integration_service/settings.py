@@ -25,18 +25,7 @@ if common.DEBUG:
 SERVICE_NAME = "integration_service"
 SECRET_KEY = required("DJANGO_SECRET_KEY", dev_default="dev-only-integration-service-secret-key")
 
-INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "rest_framework",
-    "drf_spectacular",
-    "ecommerce_common",
-    "events",
-]
+INSTALLED_APPS = [*ADMIN_APPS, *SHARED_APPS, "events"]
 
 ROOT_URLCONF = "integration_service.urls"
 WSGI_APPLICATION = "integration_service.wsgi.application"

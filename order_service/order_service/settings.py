@@ -15,19 +15,7 @@ SERVICE_NAME = "order_service"
 
 SECRET_KEY = required("DJANGO_SECRET_KEY", dev_default="dev-only-order-service-secret-key")
 
-INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "rest_framework",
-    "drf_spectacular",
-    "ecommerce_common",
-    "orders",
-    "payments",
-]
+INSTALLED_APPS = [*ADMIN_APPS, *SHARED_APPS, "orders", "payments"]
 
 ROOT_URLCONF = "order_service.urls"
 WSGI_APPLICATION = "order_service.wsgi.application"

@@ -25,12 +25,7 @@ INSTALLED_APPS = [
     "product_service.apps.MongoAdminConfig",
     "product_service.apps.MongoAuthConfig",
     "product_service.apps.MongoContentTypesConfig",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "rest_framework",
-    "drf_spectacular",
-    "ecommerce_common",
+    *SHARED_APPS,
     "products",
 ]
 

@@ -19,16 +19,9 @@ SERVICE_NAME = "user_service"
 SECRET_KEY = common.required("DJANGO_SECRET_KEY", dev_default="dev-only-user-service-secret-key")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "rest_framework",
+    *ADMIN_APPS,
+    *SHARED_APPS,
     "rest_framework_simplejwt.token_blacklist",
-    "drf_spectacular",
-    "ecommerce_common",
     "users",
 ]
 

@@ -48,6 +48,18 @@ def sequential_scans(queries: Iterable[dict]) -> list[tuple[str, str]]:
     return found
 
 
+def assert_page_uses_indexes(client, url: str) -> None:
+    """``GET url`` with a test ``client``: it answers 200 and no query it made reads a table end
+    to end (the admin's list pages, for one)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    scans = sequential_scans(captured.captured_queries)
+    assert scans == [], report(scans)
+
+
 def report(scans: list[tuple[str, str]]) -> str:
     """The queries and plans of ``sequential_scans``, for an assertion's message."""
     return "\n\n".join(f"{sql}\n{plan}" for sql, plan in scans)
