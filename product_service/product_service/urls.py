@@ -1,15 +1,8 @@
 """product_service routes: the catalogue, reviews, the internal stock API, admin, health, schema."""
 
-from django.contrib import admin
-from django.urls import include, path
+from ecommerce_common.errors import handler400, handler403, handler404, handler500
+from ecommerce_common.urls import service_urlpatterns
 
-urlpatterns = [
-    path("", include("ecommerce_common.urls")),
-    path("", include("products.urls")),
-    path("admin/", admin.site.urls),
-]
+urlpatterns = service_urlpatterns("products.urls")
 
-handler400 = "ecommerce_common.errors.handler400"
-handler403 = "ecommerce_common.errors.handler403"
-handler404 = "ecommerce_common.errors.handler404"
-handler500 = "ecommerce_common.errors.handler500"
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
