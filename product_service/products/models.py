@@ -43,9 +43,13 @@ class Product(models.Model):
         ordering = ["-created_at"]
         # The catalogue's filters each ride one index; each ordering (with the id that breaks
         # ties) is one compound index, so an unfiltered page is an index walk, not a scan and
-        # a sort (products.queries; proven by tests/test_indexes.py).
+        # a sort (products.queries; proven by tests/test_indexes.py). The category's index
+        # carries the price and the id: a category's price range is one range of it, and a
+        # category by price is an index walk on MongoDB; SecantusDB, which sorts a filtered
+        # find in Python, gets the category's products already in price order (its sort
+        # compares Decimal128 prices several times slower than dates: bench/FINDINGS.md).
         indexes = [
-            models.Index(fields=["category"], name="product_category_idx"),
+            models.Index(fields=["category", "price", "id"], name="product_category_price_idx"),
             models.Index(fields=["seller"], name="product_seller_idx"),
             models.Index(fields=["tags"], name="product_tags_idx"),
             models.Index(fields=["-created_at", "-id"], name="product_created_id_idx"),
@@ -59,9 +63,14 @@ class Product(models.Model):
 
     @property
     def rating(self) -> Decimal:
-        if not self.review_count:
-            return Decimal("0.00")
-        return (Decimal(self.rating_total) / Decimal(self.review_count)).quantize(Decimal("0.01"))
+        return average_rating(rating_total=self.rating_total, review_count=self.review_count)
+
+
+def average_rating(*, rating_total: int, review_count: int) -> Decimal:
+    """The rating a product shows: the mean of its reviews, 0.00 without any."""
+    if not review_count:
+        return Decimal("0.00")
+    return (Decimal(rating_total) / Decimal(review_count)).quantize(Decimal("0.01"))
 
 
 class Review(models.Model):

@@ -81,13 +81,15 @@ def find_one(model: type[Model], filter: dict[str, Any]) -> Model | None:
 
 
 class Found:
-    """What a query (``products.queries.Query``) finds, as model instances: counted and sliced
-    in the store, which is all a ``Paginator`` asks of a ``QuerySet``."""
+    """What a query (``products.queries.Query``) finds, as model instances (or, with
+    ``documents=True``, the raw documents, for reads rendered straight from the store): counted
+    and sliced in the store, which is all a ``Paginator`` asks of a ``QuerySet``."""
 
     ordered = True
 
-    def __init__(self, query: Any) -> None:
+    def __init__(self, query: Any, *, documents: bool = False) -> None:
         self.query = query
+        self.documents = documents
 
     def _collection(self) -> Collection:
         return collection(self.query.model)
@@ -98,7 +100,7 @@ class Found:
             return self._collection().estimated_document_count()
         return self._collection().count_documents(self.query.filter)
 
-    def __getitem__(self, index: slice) -> list[Model]:
+    def __getitem__(self, index: slice) -> list[Model] | list[dict[str, Any]]:
         start, stop = index.start or 0, index.stop
         if index.step is not None or start < 0 or (stop is not None and stop < start):
             raise ValueError("only forward slices are supported")
@@ -109,8 +111,10 @@ class Found:
             if stop == start:
                 return []
             cursor = cursor.limit(stop - start)
+        if self.documents:
+            return list(cursor)
         return [model_from_document(self.query.model, document) for document in cursor]
 
-    def first(self) -> Model | None:
+    def first(self) -> Model | dict[str, Any] | None:
         found = self[:1]
         return found[0] if found else None

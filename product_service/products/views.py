@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -38,6 +40,8 @@ from products.serializers import (
     ReviewSerializer,
     StockAuditSerializer,
     parse_legacy_filter,
+    product_quantity_representation,
+    product_representation,
 )
 
 # The old list answers a plain array; this bounds it in products and in bytes
@@ -85,14 +89,16 @@ def _create_product(request: Request) -> Response:
     return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
 
-def legacy_list_within(products: object, *, max_bytes: int) -> tuple[list[dict], bool]:
-    """The products' representations, in order, while the JSON array stays within
-    ``max_bytes``; and whether some were left out."""
+def legacy_list_within(
+    products: Iterable[dict[str, Any]], *, max_bytes: int
+) -> tuple[list[dict], bool]:
+    """The representations of the products (raw documents), in order, while the JSON array
+    stays within ``max_bytes``; and whether some were left out."""
     renderer = JSONRenderer()
     items: list[dict] = []
     size = 2  # []
     for product in products:
-        item = ProductSerializer(product).data
+        item = product_representation(product)
         size += len(renderer.render(item)) + 1  # and a comma
         if size > max_bytes:
             return items, True
@@ -131,7 +137,7 @@ class ProductListView(APIView):
         page = paginator.paginate_queryset(
             selectors.product_list(filters=filters), request, view=self
         )
-        return paginator.get_paginated_response(ProductSerializer(page, many=True).data)
+        return paginator.get_paginated_response([product_representation(row) for row in page])
 
     @extend_schema(
         request=ProductInputSerializer,
@@ -210,7 +216,10 @@ class ProductDetailView(APIView):
         responses={200: ProductSerializer, **errors(401, 404)},
     )
     def get(self, request: Request, product_id: str) -> Response:
-        return Response(ProductSerializer(_product_or_404(product_id)).data)
+        document = selectors.product_document(product_id=product_id)
+        if document is None:
+            raise NotFound("No such product.")
+        return Response(product_representation(document))
 
     @extend_schema(
         request=ProductInputSerializer,
@@ -247,8 +256,10 @@ class ProductQuantityView(APIView):
 
     @extend_schema(responses={200: ProductQuantitySerializer, **errors(401, 404)})
     def get(self, request: Request, product_id: str) -> Response:
-        product = _product_or_404(product_id)
-        return Response(ProductQuantitySerializer(product).data)
+        document = selectors.product_document(product_id=product_id, fields=("quantity",))
+        if document is None:
+            raise NotFound("No such product.")
+        return Response(product_quantity_representation(document))
 
 
 class ProductReviewsView(APIView):

@@ -387,11 +387,12 @@ def _all_pages(client: APIClient, path: str) -> tuple[int, list[str]]:
 
 
 def test_catalogue_counts_a_filter_once_and_again_after_a_write(api_client, seller_client):
-    ProductFactory.create_batch(3, category="Books")
-    assert api_client.get("/product/?category=Books&pageSize=2").json()["count"] == 3
+    ProductFactory.create_batch(5, category="Books")
+    assert api_client.get("/product/?category=Books&pageSize=2").json()["count"] == 5
     ProductFactory(category="Books")  # Another process's write: not seen here yet.
 
-    # Another page and ordering of the same filter: a new answer, the total already known.
+    # Another page (not the last) and ordering of the same filter: a new answer, the total
+    # already known.
     other_page = api_client.get("/product/?category=Books&pageSize=2&page=2&ordering=price")
     created = seller_client.post(
         "/product/",
@@ -400,7 +401,19 @@ def test_catalogue_counts_a_filter_once_and_again_after_a_write(api_client, sell
     )
     count, ids = _all_pages(api_client, "/product/?category=Books&pageSize=2")
 
-    assert (other_page["X-Cache"], other_page.json()["count"]) == ("miss", 3)
+    assert (other_page["X-Cache"], other_page.json()["count"]) == ("miss", 5)
     assert created.status_code == 201
-    assert count == len(ids) == len(set(ids)) == 5
+    assert count == len(ids) == len(set(ids)) == 7
     assert created.json()["id"] in ids
+
+
+def test_catalogues_last_page_shows_the_total_it_ends_with_not_a_cached_one(api_client):
+    ProductFactory.create_batch(3, category="Books")
+    assert api_client.get("/product/?category=Books&pageSize=2").json()["count"] == 3
+    ProductFactory(category="Books")  # Another process's write: not seen here yet.
+
+    # The last page is read to its end, so its total is what it ends with, never a stale one.
+    last_page = api_client.get("/product/?category=Books&pageSize=2&page=2&ordering=price")
+
+    assert (last_page["X-Cache"], last_page.json()["count"]) == ("miss", 4)
+    assert len(last_page.json()["results"]) == 2

@@ -203,6 +203,8 @@ SAMPLES: dict[str, list[Callable[[], Query]]] = {
             *(ProductFilters(ordering=ordering) for ordering in ("-title", "reviewCount")),
             ProductFilters(category=Category.BOOKS, min_price=Decimal("0.37")),
             ProductFilters(category=Category.BOOKS, max_price=Decimal("9"), ordering="-price"),
+            ProductFilters(category=Category.BOOKS, ordering="price"),
+            ProductFilters(category=Category.BOOKS, ordering="-createdAt"),
             ProductFilters(seller="3", ordering="title"),
             ProductFilters(tags=["tag1", "tag2"], ordering="-reviewCount"),
             ProductFilters(min_price=Decimal("5"), max_price=Decimal("20")),
@@ -246,6 +248,40 @@ def test_an_unfiltered_catalogue_page_walks_the_ordering_index_without_sorting(h
 
         assert "SORT" not in stages, (ordering, stages)
         assert "COLLSCAN" not in stages, (ordering, stages)
+
+
+def _index_names(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if "indexName" in node:
+            yield node["indexName"]
+        for value in node.values():
+            yield from _index_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _index_names(value)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        ProductFilters(category=Category.BOOKS),
+        ProductFilters(category=Category.BOOKS, ordering="price"),
+        ProductFilters(category=Category.BOOKS, ordering="-price"),
+        ProductFilters(category=Category.BOOKS, min_price=Decimal("5"), max_price=Decimal("20")),
+        ProductFilters(category=Category.BOOKS, min_price=Decimal("0.37"), ordering="title"),
+    ],
+)
+def test_a_category_and_its_price_range_ride_the_category_price_index(history, filters):
+    # One index for the category, its price range and its price order: on SecantusDB the
+    # category's products come out of it in price order, cheap to sort by price.
+    query = queries.catalogue(filters=filters)
+    command = _find("products", query.filter, query.sort)
+
+    reply = connection.database.command({"explain": command, "verbosity": "queryPlanner"})
+
+    plans = list(_winning_plans(reply))
+    assert [name for plan in plans for name in _index_names(plan)] == ["product_category_price_idx"]
+    assert "COLLSCAN" not in _explain(command)
 
 
 def test_only_the_text_search_is_allowed_to_scan():

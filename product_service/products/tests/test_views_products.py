@@ -599,4 +599,35 @@ def test_product_list_reads_a_page_in_two_queries_however_many_products(api_clie
         response = api_client.get("/product/", {"pageSize": 20})
 
     assert len(response.json()["results"]) == 20
-    assert [next(iter(command)) for command in commands] == ["count", "find"]
+    assert response.json()["count"] == 25
+    assert [next(iter(command)) for command in commands] == ["find", "count"]
+
+
+@pytest.mark.parametrize(("page_size", "page", "shown"), [(4, 3, 1), (9, 1, 9), (20, 1, 9)])
+def test_product_list_counts_nothing_for_the_last_page(
+    api_client, store_commands, page_size, page, shown
+):
+    for _ in range(9):
+        ProductFactory()
+
+    with store_commands() as commands:
+        response = api_client.get("/product/", {"pageSize": page_size, "page": page})
+
+    # The page is read with one row more than it shows; without that row it is the last page,
+    # and the total is the rows before it and on it.
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == shown
+    assert response.json()["count"] == 9
+    assert response.json()["next"] is None
+    assert [next(iter(command)) for command in commands] == ["find"]
+
+
+def test_product_list_page_past_the_end_is_404_without_a_count(api_client, store_commands):
+    for _ in range(9):
+        ProductFactory()
+
+    with store_commands() as commands:
+        response = api_client.get("/product/", {"pageSize": 3, "page": 4})
+
+    assert response.status_code == 404
+    assert [next(iter(command)) for command in commands] == ["find"]
