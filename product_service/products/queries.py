@@ -15,7 +15,9 @@ unfiltered page walks that index instead of sorting the collection.
 
 The one shape that scans by design is the catalogue's text ``search``: a case-insensitive
 substring match (an ``$or`` of three regular expressions), which no index answers; MongoDB
-checks it on the products the other filters' indexes give, SecantusDB on every product.
+checks it on the products the other filters' indexes give, SecantusDB on every product. So
+that it scans once per page, not twice, its page and total are read in one aggregation
+(``store.Found``).
 """
 
 from __future__ import annotations

@@ -83,18 +83,28 @@ def find_one(model: type[Model], filter: dict[str, Any]) -> Model | None:
 class Found:
     """What a query (``products.queries.Query``) finds, as model instances (or, with
     ``documents=True``, the raw documents, for reads rendered straight from the store): counted
-    and sliced in the store, which is all a ``Paginator`` asks of a ``QuerySet``."""
+    and sliced in the store, which is all a ``Paginator`` asks of a ``QuerySet``.
+
+    A query that scans (``Query.scans``: the text search) reads a slice and the total in one
+    pass, an aggregation whose ``$facet`` sorts and slices the matches and counts them: one
+    scan instead of one for the slice and another for the count. Every other query is a
+    ``find`` (and a ``count_documents``), which MongoDB answers from an index, sort and limit
+    included, where a ``$facet`` would sort every match in memory.
+    """
 
     ordered = True
 
     def __init__(self, query: Any, *, documents: bool = False) -> None:
         self.query = query
         self.documents = documents
+        self._total: int | None = None
 
     def _collection(self) -> Collection:
         return collection(self.query.model)
 
     def count(self) -> int:
+        if self._total is not None:
+            return self._total
         if not self.query.filter:
             # From the collection's metadata: counting every document would read them all.
             return self._collection().estimated_document_count()
@@ -104,16 +114,36 @@ class Found:
         start, stop = index.start or 0, index.stop
         if index.step is not None or start < 0 or (stop is not None and stop < start):
             raise ValueError("only forward slices are supported")
-        cursor = self._collection().find(
-            self.query.filter, self.query.projection, sort=self.query.sort, skip=start
-        )
-        if stop is not None:
-            if stop == start:
-                return []
-            cursor = cursor.limit(stop - start)
+        if stop == start:
+            return []
+        if self.query.scans is not None and stop is not None:
+            documents = self._slice_and_total(start, stop - start)
+        else:
+            cursor = self._collection().find(
+                self.query.filter, self.query.projection, sort=self.query.sort, skip=start
+            )
+            documents = cursor if stop is None else cursor.limit(stop - start)
         if self.documents:
-            return list(cursor)
-        return [model_from_document(self.query.model, document) for document in cursor]
+            return list(documents)
+        return [model_from_document(self.query.model, document) for document in documents]
+
+    def _slice_and_total(self, skip: int, limit: int) -> list[dict[str, Any]]:
+        stages: list[dict[str, Any]] = []
+        if self.query.sort:
+            stages.append({"$sort": dict(self.query.sort)})
+        if skip:
+            stages.append({"$skip": skip})
+        stages.append({"$limit": limit})
+        if self.query.projection:
+            stages.append({"$project": self.query.projection})
+        (found,) = self._collection().aggregate(
+            [
+                {"$match": self.query.filter},
+                {"$facet": {"slice": stages, "total": [{"$count": "n"}]}},
+            ]
+        )
+        self._total = found["total"][0]["n"] if found["total"] else 0
+        return found["slice"]
 
     def first(self) -> Model | dict[str, Any] | None:
         found = self[:1]

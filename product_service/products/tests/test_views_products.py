@@ -631,3 +631,17 @@ def test_product_list_page_past_the_end_is_404_without_a_count(api_client, store
 
     assert response.status_code == 404
     assert [next(iter(command)) for command in commands] == ["find"]
+
+
+def test_product_list_search_reads_its_page_and_total_in_one_pass(api_client, store_commands):
+    for number in range(5):
+        ProductFactory(title=f"Lamp {number}")
+    ProductFactory(title="Kettle")
+
+    with store_commands() as commands:
+        response = api_client.get("/product/", {"search": "lamp", "pageSize": 2, "page": 2})
+
+    # A search scans: one scan gives the page and the total.
+    assert response.json()["count"] == 5
+    assert [product["title"] for product in response.json()["results"]] == ["Lamp 2", "Lamp 1"]
+    assert [next(iter(command)) for command in commands] == ["aggregate"]
