@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -152,7 +154,7 @@ class ProductQuantitySerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
 
 
-Reader = Callable[[dict[str, Any]], Any]
+Reader = Callable[[dict[str, Any], BaseDatabaseWrapper], Any]
 
 
 class DocumentRepresentation:
@@ -183,7 +185,9 @@ class DocumentRepresentation:
         """Reads the model field ``name`` from a document, converted as the ORM does."""
         field = self.model._meta.get_field(name)
         column = field.column
-        return lambda document: from_store(field, document.get(column))
+        return lambda document, connection: from_store(
+            field, document.get(column), connection=connection
+        )
 
     @cached_property
     def _plan(self) -> list[tuple[str, serializers.Field, Reader]]:
@@ -193,23 +197,28 @@ class DocumentRepresentation:
         ]
 
     def __call__(self, document: dict[str, Any]) -> dict[str, Any]:
-        representation = {}
-        for name, field, read in self._plan:
-            value = read(document)
-            # As Serializer.to_representation: a missing value is null, not rendered.
-            representation[name] = None if value is None else field.to_representation(value)
-        return representation
+        return self.many([document])[0]
+
+    def many(self, documents: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        plan = self._plan
+        connection = connections[self.model.objects.db]
+        representations = []
+        for document in documents:
+            representation = {}
+            for name, field, read in plan:
+                value = read(document, connection)
+                # As Serializer.to_representation: a missing value is null, not rendered.
+                representation[name] = None if value is None else field.to_representation(value)
+            representations.append(representation)
+        return representations
 
 
-def _product_rating(document: dict[str, Any]) -> Decimal:
-    return average_rating(
-        rating_total=from_store(
-            Product._meta.get_field("rating_total"), document.get("rating_total")
-        ),
-        review_count=from_store(
-            Product._meta.get_field("review_count"), document.get("review_count")
-        ),
+def _product_rating(document: dict[str, Any], connection: BaseDatabaseWrapper) -> Decimal:
+    total, count = (
+        from_store(field, document.get(field.column), connection=connection)
+        for field in map(Product._meta.get_field, ("rating_total", "review_count"))
     )
+    return average_rating(rating_total=total, review_count=count)
 
 
 product_representation = DocumentRepresentation(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
@@ -24,10 +25,13 @@ def collection(model: type[Model]) -> Collection:
     return connections[model.objects.db].get_collection(model._meta.db_table)
 
 
-def from_store(field: Field, value: Any) -> Any:
-    """A raw value of ``field`` from the store, converted exactly as the ORM converts it."""
-    alias = field.model.objects.db
-    connection = connections[alias]
+def from_store(field: Field, value: Any, *, connection: BaseDatabaseWrapper | None = None) -> Any:
+    """A raw value of ``field`` from the store, converted exactly as the ORM converts it
+    (through ``connection``, the model's own unless given: converting many values, a caller
+    spares looking it up for each)."""
+    if connection is None:
+        connection = connections[field.model.objects.db]
+    alias = connection.alias
     converters = _converters.get((alias, field))
     if converters is None:
         column = field.cached_col

@@ -137,7 +137,7 @@ class ProductListView(APIView):
         page = paginator.paginate_queryset(
             selectors.product_list(filters=filters), request, view=self
         )
-        return paginator.get_paginated_response([product_representation(row) for row in page])
+        return paginator.get_paginated_response(product_representation.many(page))
 
     @extend_schema(
         request=ProductInputSerializer,
