@@ -33,7 +33,7 @@ from products.errors import InvalidFilter
 from products.ids import parse_object_id
 from products.models import Product, average_rating
 from products.selectors import ORDERINGS
-from products.store import from_store
+from products.store import from_store, store_converters
 
 MAX_PRICE = Decimal("9999999999.99")
 MAX_ITEM_QUANTITY = 100_000
@@ -184,10 +184,15 @@ class DocumentRepresentation:
     def stored(self, name: str) -> Reader:
         """Reads the model field ``name`` from a document, converted as the ORM does."""
         field = self.model._meta.get_field(name)
-        column = field.column
-        return lambda document, connection: from_store(
-            field, document.get(column), connection=connection
-        )
+        column, expression = field.column, field.cached_col
+
+        def read(document: dict[str, Any], connection: BaseDatabaseWrapper) -> Any:
+            value = document.get(column)
+            for convert in store_converters(field, connection):
+                value = convert(value, expression, connection)
+            return value
+
+        return read
 
     @cached_property
     def _plan(self) -> list[tuple[str, serializers.Field, Reader]]:

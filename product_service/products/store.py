@@ -31,15 +31,20 @@ def from_store(field: Field, value: Any, *, connection: BaseDatabaseWrapper | No
     spares looking it up for each)."""
     if connection is None:
         connection = connections[field.model.objects.db]
-    alias = connection.alias
-    converters = _converters.get((alias, field))
+    for convert in store_converters(field, connection):
+        value = convert(value, field.cached_col, connection)
+    return value
+
+
+def store_converters(field: Field, connection: BaseDatabaseWrapper) -> list[Any]:
+    """The converters ``from_store`` applies to a raw value of ``field``, in order (called as
+    ``convert(value, field.cached_col, connection)``); often none."""
+    converters = _converters.get((connection.alias, field))
     if converters is None:
         column = field.cached_col
         converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        _converters[(alias, field)] = converters
-    for convert in converters:
-        value = convert(value, field.cached_col, connection)
-    return value
+        _converters[(connection.alias, field)] = converters
+    return converters
 
 
 def to_store(field: Field, value: Any) -> Any:
