@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "--web-concurrency", type=int, default=2, help="gunicorn workers per service (2)"
     )
     parser.add_argument(
-        "--worker-concurrency", type=int, default=4, help="the usual worker's (4, as `up` runs it)"
+        "--worker-concurrency", type=int, default=8, help="the usual worker's (8, as `up` runs it)"
     )
     parser.add_argument("--products", type=int, default=420, help="catalogue products (420)")
     parser.add_argument("--order-products", type=int, default=20, help="stocked products (20)")
