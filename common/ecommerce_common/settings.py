@@ -44,7 +44,9 @@ def database(*, dev_default: str) -> dict:
         options["connect_timeout"] = 5
         # Bind parameters on the server, so psycopg prepares a statement the connection runs
         # repeatedly (its prepare_threshold): PostgreSQL then parses and plans it once per
-        # connection, not once per execution (bench/FINDINGS.md).
+        # connection, not once per execution (bench/FINDINGS.md). Behind a pooler in transaction
+        # mode without prepared-statement support (PgBouncer < 1.21), turn it off in the URL:
+        # DATABASE_URL=postgres://…?server_side_binding=false.
         options.setdefault("server_side_binding", True)
     return config
 
