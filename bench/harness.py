@@ -37,6 +37,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from ecommerce_common import infra  # noqa: E402
+from ecommerce_common.settings import write_rates_all  # noqa: E402
 from launcher.config import BIN, Settings  # noqa: E402
 from launcher.processes import System  # noqa: E402
 
@@ -58,11 +59,7 @@ SYSTEM_ENV = {
     "JWT_ACCESS_TOKEN_MINUTES": "120",
     "LOGIN_FAILURE_LIMIT_PER_IP": "1000000",
     # The write rate limits and the open-orders cap (every buyer orders from one address).
-    **{
-        f"THROTTLE_{scope}_{kind}_RATE": "1000000/minute"
-        for scope in ("ORDER_CREATE", "ORDER_PAY", "PRODUCT_CREATE", "REVIEW_CREATE")
-        for kind in ("USER", "IP")
-    },
+    **write_rates_all("1000000/minute"),
     "ORDER_MAX_OPEN_PER_USER": "1000000",
 }
 

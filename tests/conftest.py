@@ -14,6 +14,7 @@ import secrets
 import pytest
 
 from ecommerce_common import infra
+from ecommerce_common.settings import write_rates_all
 from launcher.config import Settings
 from launcher.processes import System
 from support.api import Api
@@ -33,11 +34,7 @@ FAST = {
     "THROTTLE_REGISTER_RATE": "100000/hour",
     # ... and writes from there: the write rate limits stay out of the way, except the
     # reviews' per-user rate, which tests/e2e/test_abuse_limits.py meets.
-    **{
-        f"THROTTLE_{scope}_{kind}_RATE": "100000/minute"
-        for scope in ("ORDER_CREATE", "ORDER_PAY", "PRODUCT_CREATE", "REVIEW_CREATE")
-        for kind in ("USER", "IP")
-    },
+    **write_rates_all("100000/minute"),
     "THROTTLE_REVIEW_CREATE_USER_RATE": "20/minute",
     # The access matrix's owner and the fault tests' buyers hold many unpaid orders at once;
     # the open-orders cap is order_service's own (its tests meet it under concurrency).

@@ -68,13 +68,25 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip()[0]]
 
 
+def _write_rate_variable(scope: str, kind: str) -> str:
+    return f"THROTTLE_{scope.upper()}_{kind.upper()}_RATE"
+
+
+def write_rates_all(rate: str) -> dict[str, str]:
+    """The environment that sets every write rate limit to ``rate``: for the cross-service tests
+    and the benchmark, whose users all write from one address."""
+    return {
+        _write_rate_variable(scope, kind): rate for scope in WRITE_SCOPES for kind in ("user", "ip")
+    }
+
+
 def write_throttle_rates() -> dict[str, str]:
     """``DEFAULT_THROTTLE_RATES`` entries ``<scope>_user`` and ``<scope>_ip`` from
     ``THROTTLE_<SCOPE>_USER_RATE`` / ``THROTTLE_<SCOPE>_IP_RATE`` (empty: no limit)."""
     rates: dict[str, str] = {}
     for scope, (per_user, per_ip) in WRITE_SCOPES.items():
         for kind, default in (("user", per_user), ("ip", per_ip)):
-            name = f"THROTTLE_{scope.upper()}_{kind.upper()}_RATE"
+            name = _write_rate_variable(scope, kind)
             rate = env.str(name, default=default)
             if not rate:
                 continue
