@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ecommerce_common.contracts import OrderEvent
+from ecommerce_common.db import insert_parts
 from events.handlers import PermanentError, TransientError, acts_on, order_event_handle
 from events.models import FINAL_OUTCOMES, Outcome, ProcessedEvent
 
@@ -119,18 +120,16 @@ def _attempt_record(*, event: OrderEvent) -> ProcessedEvent:
         envelope=event.envelope,
         attempts=1,
     )
-    fields = [field for field in ProcessedEvent._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
+    insert = insert_parts(new)
     sql = _ATTEMPT_SQL.format(
-        table=quote(ProcessedEvent._meta.db_table),
-        columns=", ".join(quote(field.column) for field in fields),
-        values=", ".join(["%s"] * len(fields)),
+        table=insert.table,
+        columns=insert.columns,
+        values=insert.placeholders,
         finals=", ".join(["%s"] * len(FINAL_OUTCOMES)),
     )
     finals = sorted(FINAL_OUTCOMES)
-    params = [field.get_db_prep_save(field.pre_save(new, add=True), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *finals, *finals])
+        cursor.execute(sql, [*insert.params, *finals, *finals])
         pk, outcome, result, attempts = cursor.fetchone()
     return ProcessedEvent(pk=pk, outcome=outcome, result=result, attempts=attempts)
 

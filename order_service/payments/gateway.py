@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.module_loading import import_string
 
+from ecommerce_common.db import insert_parts
 from payments.models import SimulatedGatewayEntry
 
 
@@ -148,24 +149,18 @@ def _ledger_record(entry: SimulatedGatewayEntry) -> tuple[SimulatedGatewayEntry,
     """Store ``entry`` unless its idempotency key has one already; return the stored entry and
     whether it is this one. One ``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite),
     read back only on a repeat: ``get_or_create`` takes a SELECT and a transaction of three."""
-    model = SimulatedGatewayEntry
-    fields = model._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    values = [
-        field.get_db_prep_save(field.pre_save(entry, add=True), connection) for field in fields
-    ]
+    insert = insert_parts(entry)
     # Only the model's own names are formatted in; every value is a bound parameter.
     sql = (
-        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({connection.ops.quote_name(model._meta.pk.column)}) DO NOTHING"
+        f"INSERT INTO {insert.table} ({insert.columns}) VALUES ({insert.placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({connection.ops.quote_name(entry._meta.pk.column)}) DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(sql, insert.params)
         created = cursor.rowcount == 1
     if created:
         return entry, True
-    return model.objects.get(pk=entry.pk), False
+    return SimulatedGatewayEntry.objects.get(pk=entry.pk), False
 
 
 def _charge_result(entry: SimulatedGatewayEntry) -> ChargeResult:
