@@ -43,5 +43,28 @@ def order_get(*, user: RemoteUser, order_id: UUID) -> Order:
         raise NotFound("Order not found.") from None
 
 
+def order_locked(*, order_id: UUID, user: RemoteUser | None = None) -> Order:
+    """The order, row-locked for the caller's transaction, holding its items (``Order.lines``).
+
+    One statement: the items joined to the order, ``FOR UPDATE OF`` the order only, where a
+    locking read and a later read of the items were two (items never change, so they are read
+    with the lock at no cost). With a ``user``, only an order that user may see is found.
+    An order without items (none is created so, but a row can be) gets a plain locking read.
+    Raises ``Order.DoesNotExist``.
+    """
+    lines = OrderItem.objects.select_related("order").select_for_update(of=("order",))
+    lines = lines.filter(order_id=order_id)
+    if user is not None and not user.is_admin:
+        lines = lines.filter(order__user_id=user.id)
+    lines = list(lines)
+    if not lines:
+        orders = Order.objects.all() if user is None else _orders_visible(user=user)
+        order = orders.select_for_update().get(pk=order_id)
+    else:
+        order = lines[0].order
+    order.lines = lines
+    return order
+
+
 def order_history(*, order: Order) -> list[StatusHistory]:
     return list(StatusHistory.objects.filter(order=order).order_by("created_at", "id"))

@@ -23,6 +23,7 @@ from orders.metrics import order_transition_record
 from orders.models import Order, OrderItem, StatusHistory
 from orders.outbox import outbox_event_add
 from orders.reservations import ReservedLine, reservation_create, reservation_release_quietly
+from orders.selectors import order_locked
 from orders.status import (
     EVENT_FOR_STATUS,
     EVENT_TARGETS,
@@ -247,7 +248,7 @@ def order_transition(
     Raises ``Order.DoesNotExist`` and ``IllegalTransition``.
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = order_locked(order_id=order_id)
         if (
             event_id is not None
             and StatusHistory.objects.filter(

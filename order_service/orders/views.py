@@ -8,6 +8,7 @@ from uuid import UUID
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -125,12 +126,16 @@ class OrderPayView(APIView):
         responses={200: OrderSerializer, **errors(400, 401, 402, 404, 409, 429, 503)},
     )
     def post(self, request: Request, order_id: UUID) -> Response:
-        order = selectors.order_get(user=request.user, order_id=order_id)
         serializer = OrderPaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order, payment = order_pay(
-            order_id=order.pk, payment_token=serializer.validated_data["paymentToken"]
-        )
+        try:
+            order, payment = order_pay(
+                order_id=order_id,
+                payment_token=serializer.validated_data["paymentToken"],
+                user=request.user,
+            )
+        except Order.DoesNotExist:
+            raise NotFound("Order not found.") from None
         body = render_order(order)
         body["payment"] = _PAYMENT.to_representation(payment)
         return Response(body)

@@ -65,7 +65,7 @@ def payment_reconcile(*, order_id: UUID) -> bool:
         )
         logger.info("payment reconciled: no charge was made", extra=extra)
         return bool(marked)
-    order, payment = payment_outcome_apply(order_id=order_id, payment_id=payment.pk, result=result)
+    order, payment = payment_outcome_apply(order_id=order_id, payment=payment, result=result)
     logger.info(
         "payment reconciled",
         extra={**extra, "payment_status": payment.status, "order_status": order.status},

@@ -23,8 +23,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ecommerce_common.user_auth import RemoteUser
 from orders.errors import IllegalTransition
 from orders.models import Order
+from orders.selectors import order_locked
 from orders.status import OrderStatus
 from payments.errors import (
     AlreadyPaid,
@@ -62,13 +64,17 @@ SETTLED = frozenset(
 )
 
 
-def order_pay(*, order_id: UUID, payment_token: str) -> tuple[Order, Payment]:
+def order_pay(
+    *, order_id: UUID, payment_token: str, user: RemoteUser | None = None
+) -> tuple[Order, Payment]:
     """Charge a ``payment_pending`` order; return it ``paid`` with its payment.
+
+    With a ``user``, only an order that user may see is paid (``Order.DoesNotExist`` otherwise).
 
     Raises ``PaymentDeclined`` (the order is then ``payment_failed``), ``AlreadyPaid``,
     ``PaymentInProgress``, ``OrderExpired``, ``IllegalTransition`` or a gateway error.
     """
-    payment = _payment_begin(order_id=order_id)
+    payment = _payment_begin(order_id=order_id, user=user)
     gateway = get_gateway()
     try:
         result = gateway.charge(
@@ -92,7 +98,7 @@ def order_pay(*, order_id: UUID, payment_token: str) -> tuple[Order, Payment]:
     except BaseException:
         _payment_error(payment_id=payment.pk, error="payment attempt crashed")
         raise
-    order, payment = payment_outcome_apply(order_id=order_id, payment_id=payment.pk, result=result)
+    order, payment = payment_outcome_apply(order_id=order_id, payment=payment, result=result)
     if not result.approved:
         raise PaymentDeclined(
             errors={"status": order.status, "declineReason": result.decline_reason}
@@ -106,10 +112,10 @@ def order_pay(*, order_id: UUID, payment_token: str) -> tuple[Order, Payment]:
     return order, payment
 
 
-def _payment_begin(*, order_id: UUID) -> Payment:
+def _payment_begin(*, order_id: UUID, user: RemoteUser | None = None) -> Payment:
     expired = False
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = order_locked(order_id=order_id, user=user)
         if order.status in ALREADY_PAID_STATUSES:
             raise AlreadyPaid()
         if order.status != OrderStatus.PAYMENT_PENDING:
@@ -151,43 +157,42 @@ def _payment_error(*, payment_id: UUID, error: str, status: str = PaymentStatus.
 
 
 def payment_outcome_apply(
-    *, order_id: UUID, payment_id: UUID, result: ChargeResult
+    *, order_id: UUID, payment: Payment, result: ChargeResult
 ) -> tuple[Order, Payment]:
     """Record what the gateway did with the order's charge and move the order to match.
 
     Approved: the order becomes ``paid`` if it is still ``payment_pending``; one that will never
     ship gets the charge refunded. Declined: ``payment_failed``. A payment already settled (by
     the attempt, or the reconciliation, that got there first with the same charge) is left as
-    it is. Returns the order and payment as they now stand.
+    it is. ``payment`` is the caller's copy: the fields the outcome sets are set on it, or it is
+    read again when it was settled first. Returns the order and payment as they now stand.
     """
+    if result.approved:
+        changes = {"status": PaymentStatus.APPROVED}
+    else:
+        changes = {"status": PaymentStatus.DECLINED, "decline_reason": result.decline_reason}
+    changes.update(charge_id=result.charge_id, last_error="", updated_at=timezone.now())
     with transaction.atomic():
-        # Lock order then payment, the order every transition takes them in.
-        order = Order.objects.select_for_update().get(pk=order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
-        if payment.status in SETTLED:
-            return order, payment
-        payment.charge_id = result.charge_id
-        payment.last_error = ""
-        if result.approved:
-            payment.status = PaymentStatus.APPROVED
-            payment.save(update_fields=["status", "charge_id", "last_error", "updated_at"])
-            if order.status == OrderStatus.PAYMENT_PENDING:
-                order_transitions().status_apply(
-                    order=order, to_status=OrderStatus.PAID, reason="payment approved"
-                )
-            elif order.status in NEVER_SHIPS:
-                payment_refund_schedule(order_id=order.pk)
-                payment.status = PaymentStatus.REFUND_PENDING
-        else:
-            payment.status = PaymentStatus.DECLINED
-            payment.decline_reason = result.decline_reason
-            payment.save(
-                update_fields=["status", "charge_id", "decline_reason", "last_error", "updated_at"]
+        # Lock order then payment, the order every transition takes them in. The payment is
+        # locked by the conditional UPDATE that records the outcome (one statement, not a
+        # locking read and a save); it matches nothing once another caller settled it.
+        order = order_locked(order_id=order_id)
+        recorded = (
+            Payment.objects.filter(pk=payment.pk).exclude(status__in=SETTLED).update(**changes)
+        )
+        if not recorded:
+            return order, Payment.objects.get(pk=payment.pk)
+        for name, value in changes.items():
+            setattr(payment, name, value)
+        if order.status == OrderStatus.PAYMENT_PENDING:
+            order_transitions().status_apply(
+                order=order,
+                to_status=OrderStatus.PAID if result.approved else OrderStatus.PAYMENT_FAILED,
+                reason="payment approved"
+                if result.approved
+                else f"payment declined: {result.decline_reason}",
             )
-            if order.status == OrderStatus.PAYMENT_PENDING:
-                order_transitions().status_apply(
-                    order=order,
-                    to_status=OrderStatus.PAYMENT_FAILED,
-                    reason=f"payment declined: {result.decline_reason}",
-                )
+        elif result.approved and order.status in NEVER_SHIPS:
+            payment_refund_schedule(order_id=order.pk)
+            payment.status = PaymentStatus.REFUND_PENDING
     return order, payment

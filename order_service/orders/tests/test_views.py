@@ -496,11 +496,11 @@ def test_order_pay_is_two_transactions_and_the_outbox_mark(
 ):
     order = OrderFactory(user_id="7")
 
-    # SELECT order (may the caller see it); BEGIN, lock order, SELECT payment, INSERT payment,
-    # COMMIT; the charge (the simulator's ledger: one INSERT that skips a repeated key); BEGIN,
-    # lock order, lock payment, UPDATE payment, UPDATE order, SELECT items (for the event),
-    # INSERT outbox event, INSERT history, COMMIT; the mark.
-    with django_assert_num_queries(17):
+    # BEGIN, lock the order the caller may see, SELECT payment, INSERT payment, COMMIT; the
+    # charge (the simulator's ledger: one INSERT that skips a repeated key); BEGIN, lock order
+    # (its items read with it, for the event), UPDATE payment (the outcome, if not settled
+    # already), UPDATE order, INSERT outbox event, INSERT history, COMMIT; the mark.
+    with django_assert_num_queries(14):
         response = customer_client.post(
             f"/orders/{order.id}/pay", {"paymentToken": "tok_visa"}, format="json"
         )
@@ -515,10 +515,10 @@ def test_order_cancel_is_one_transaction_and_the_outbox_mark(
 ):
     order = OrderFactory(user_id="7")
 
-    # SELECT order; SELECT payment (an unknown outcome to settle first); BEGIN, lock order,
-    # UPDATE order, SELECT items, INSERT outbox event, INSERT history, UPDATE payment (refund if
-    # paid), COMMIT; the mark.
-    with django_assert_num_queries(11):
+    # SELECT order; SELECT payment (an unknown outcome to settle first); BEGIN, lock order (its
+    # items read with it), UPDATE order, INSERT outbox event, INSERT history, UPDATE payment
+    # (refund if paid), COMMIT; the mark.
+    with django_assert_num_queries(10):
         response = customer_client.post(f"/orders/{order.id}/cancel")
 
     assert response.status_code == 200

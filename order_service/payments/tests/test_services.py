@@ -209,7 +209,7 @@ def test_an_approval_that_arrives_after_the_order_was_cancelled_is_refunded(
 
     with django_capture_on_commit_callbacks(execute=True):
         closed, _ = services.payment_outcome_apply(
-            order_id=order.id, payment_id=payment.pk, result=result
+            order_id=order.id, payment=payment, result=result
         )
 
     assert closed.status == "cancelled"
@@ -238,7 +238,7 @@ def _two_attempts_with_one_approval(gateway, settings, order):
         for _ in range(2)
     ]
     assert results[0] == results[1]
-    return first.pk, results[0]
+    return {"A": first, "B": second}, results[0]
 
 
 @pytest.mark.parametrize("first_to_finish", ["A", "B"])
@@ -248,13 +248,14 @@ def test_two_attempts_paid_by_the_same_charge_leave_the_order_paid_and_unrefunde
     from payments import services
 
     order = OrderFactory(user_id="7")
-    payment_id, approval = _two_attempts_with_one_approval(gateway, settings, order)
+    attempts, approval = _two_attempts_with_one_approval(gateway, settings, order)
+    payment_id = attempts["A"].pk
 
     with django_capture_on_commit_callbacks(execute=True):
         # A and B apply the same outcome; which one lands first makes no difference.
-        for _attempt in (first_to_finish, "B" if first_to_finish == "A" else "A"):
+        for attempt in (first_to_finish, "B" if first_to_finish == "A" else "A"):
             finished, payment = services.payment_outcome_apply(
-                order_id=order.id, payment_id=payment_id, result=approval
+                order_id=order.id, payment=attempts[attempt], result=approval
             )
             assert finished.status == "paid"
             assert payment.status == "approved"
@@ -281,7 +282,7 @@ def test_attempt_b_answers_paid_when_attempt_a_paid_the_order_while_b_waited_at_
 
     def a_finishes_while_b_waits(**kwargs):
         approval = charge(**kwargs)
-        services.payment_outcome_apply(order_id=order.id, payment_id=attempt_a.pk, result=approval)
+        services.payment_outcome_apply(order_id=order.id, payment=attempt_a, result=approval)
         return approval
 
     monkeypatch.setattr(gateway, "charge", a_finishes_while_b_waits)
@@ -302,13 +303,14 @@ def test_an_approval_reaching_an_order_that_will_not_ship_is_refunded(
     from payments import services
 
     order = OrderFactory(user_id="7")
-    payment_id, approval = _two_attempts_with_one_approval(gateway, settings, order)
+    attempts, approval = _two_attempts_with_one_approval(gateway, settings, order)
+    payment_id = attempts["A"].pk
     Order.objects.filter(pk=order.pk).update(status=closed)
 
     with django_capture_on_commit_callbacks(execute=True):
-        for _attempt in ("A", "B"):
+        for attempt in ("A", "B"):
             services.payment_outcome_apply(
-                order_id=order.id, payment_id=payment_id, result=approval
+                order_id=order.id, payment=attempts[attempt], result=approval
             )
 
     assert Payment.objects.get(pk=payment_id).status == "refunded"
