@@ -1,10 +1,10 @@
 """The transactional outbox: events are written with the change they report and published after.
 
-``outbox_event_add`` must run inside the transaction that changes the order. It inserts the row
-already *claimed* (``publishing``, ``claimed_at``) by the request writing it, and schedules the
-publish for after the commit: the request then sends the envelope it holds in memory as a Celery
-task to integration_service's queue, with publisher confirms, and marks the row ``sent``. Nothing
-is published inside a request's transaction.
+The event row (``outbox_event_new``) is inserted in the transaction that changes the order,
+already *claimed* (``publishing``, ``claimed_at``) by the request writing it, which schedules
+the publish for after the commit (``outbox_event_added``): the request then sends the envelope
+it holds in memory as a Celery task to integration_service's queue, with publisher confirms,
+and marks the row ``sent``. Nothing is published inside a request's transaction.
 
 Why claim at insert: until the commit only the writing request can see the row, so claiming it
 in the INSERT costs nothing, and no sweep can publish it meanwhile; no second transaction
@@ -71,10 +71,12 @@ NO_FLUSH_WAIT = {
 }
 
 
-def outbox_event_add(*, order: Order, event_type: str, data: dict[str, Any]) -> OutboxEvent:
+def outbox_event_new(*, order: Order, event_type: str, data: dict[str, Any]) -> OutboxEvent:
+    """The row reporting a change, not stored yet: the caller inserts it in the change's
+    transaction (with the change's other rows), then calls ``outbox_event_added``."""
     envelope = make_envelope(event_type=event_type, order_id=str(order.id), data=data)
     routed = event_type in WORKER_EVENT_TYPES
-    event = OutboxEvent.objects.create(
+    return OutboxEvent(
         id=UUID(envelope["eventId"]),
         order=order,
         event_type=event_type,
@@ -82,9 +84,13 @@ def outbox_event_add(*, order: Order, event_type: str, data: dict[str, Any]) -> 
         state=State.PUBLISHING if routed else State.NOT_ROUTED,
         claimed_at=timezone.now() if routed else None,
     )
-    if routed:
+
+
+def outbox_event_added(event: OutboxEvent) -> None:
+    """Schedule the publish of a routed event for after the commit of the transaction that
+    inserted it."""
+    if event.state == State.PUBLISHING:
         transaction.on_commit(lambda: outbox_publish_after_commit(event=event))
-    return event
 
 
 def publish_envelope(envelope: dict[str, Any]) -> None:
@@ -105,6 +111,10 @@ def publish_envelope(envelope: dict[str, Any]) -> None:
             timeout=settings.OUTBOX_PUBLISH_TIMEOUT_SECONDS,
             confirm_timeout=settings.OUTBOX_PUBLISH_TIMEOUT_SECONDS,
             headers={"event_type": envelope["type"], "order_id": envelope["orderId"]},
+            # What monitors show of the arguments; given, Celery does not build a safe repr
+            # of the whole envelope on every publish.
+            argsrepr=f"[<{envelope['type']} envelope>]",
+            kwargsrepr="{}",
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,12 +16,14 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
+from ecommerce_common.db import insert_together
 from orders.errors import IllegalTransition, LineQuantityLimit, TooManyOpenOrders, TotalMismatch
 from orders.metrics import order_transition_record
 from orders.models import Order, OrderItem, StatusHistory
-from orders.outbox import outbox_event_add
+from orders.outbox import outbox_event_added, outbox_event_new
 from orders.reservations import ReservedLine, reservation_create, reservation_release_quietly
 from orders.selectors import order_locked
 from orders.status import (
@@ -153,16 +155,15 @@ def _open_orders_check(*, user_id: str) -> None:
 def _order_store(
     *, order_id: UUID, user_id: str, total: Decimal, reserved: list[ReservedLine]
 ) -> Order:
-    now = timezone.now()
-    order = Order.objects.create(
+    order = Order(
         id=order_id,
         user_id=user_id,
         status=INITIAL_STATUS,
         total_amount=total,
-        payment_deadline=now + timedelta(seconds=settings.ORDER_PAYMENT_WINDOW_SECONDS),
+        payment_deadline=timezone.now() + timedelta(seconds=settings.ORDER_PAYMENT_WINDOW_SECONDS),
     )
     # The lines as created serve the event and the response: no query reads them back.
-    order.lines = OrderItem.objects.bulk_create(
+    order.lines = [
         OrderItem(
             order=order,
             product_id=line.product_id,
@@ -171,29 +172,40 @@ def _order_store(
             quantity=line.quantity,
         )
         for line in reserved
+    ]
+    _transition_record(
+        order=order, source="", reason="order created", new_rows=[order, *order.lines]
     )
-    _transition_record(order=order, source="", reason="order created")
     return order
 
 
 def _transition_record(
-    *, order: Order, source: str, reason: str, event_id: str | None = None
+    *,
+    order: Order,
+    source: str,
+    reason: str,
+    event_id: str | None = None,
+    new_rows: Sequence[Model] = (),
 ) -> None:
     """What every status change writes with it, in its transaction: the outbox event reporting
-    it, the history row that names that event, and the transition counter (counted on commit)."""
-    published = outbox_event_add(
+    it, the history row that names that event, and the transition counter (counted on commit).
+    The rows are stored in one statement, after ``new_rows`` (a new order and its lines, when
+    the change is the order's creation)."""
+    event = outbox_event_new(
         order=order,
         event_type=EVENT_FOR_STATUS[order.status],
         data=order_event_data(order=order, previous_status=source or None, reason=reason),
     )
-    StatusHistory.objects.create(
+    history = StatusHistory(
         order=order,
         from_status=source,
         to_status=order.status,
         reason=reason,
         event_id=event_id,
-        published_event=published,
+        published_event=event,
     )
+    insert_together(*new_rows, event, history)
+    outbox_event_added(event)
     order_transition_record(from_status=source, to_status=order.status)
 
 

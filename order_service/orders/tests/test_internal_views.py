@@ -50,9 +50,9 @@ def test_internal_status_confirmed_is_one_transaction_and_publishes_nothing(
     order = OrderFactory(status=OrderStatus.PAID)
 
     # BEGIN, lock order (its items read with it, for the event), is the event applied already,
-    # UPDATE order, INSERT outbox event, INSERT history, COMMIT; order.confirmed is not routed,
-    # so there is no "sent" mark after the commit.
-    with django_assert_num_queries(7):
+    # UPDATE order, INSERT outbox event and history (one statement), COMMIT; order.confirmed is
+    # not routed, so there is no "sent" mark after the commit.
+    with django_assert_num_queries(6):
         response = put_status(internal_client, order.id, "confirmed")
 
     assert response.status_code == 200

@@ -4,6 +4,7 @@ import threading
 import time
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -13,6 +14,7 @@ from ecommerce_common.errors import ApiError
 from orders import services
 from orders.errors import IllegalTransition
 from orders.models import Order, OutboxEvent, StatusHistory
+from orders.reservations import ReservedLine
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory
 from payments.models import Payment, PaymentStatus
@@ -120,13 +122,55 @@ def test_expiry_racing_a_payment_leaves_one_outcome(gateway):
 
 
 @pytest.mark.django_db
+def test_a_new_order_its_lines_event_and_history_are_one_statement_stored_as_the_orm_would(
+    django_assert_num_queries,
+):
+    lines = [
+        ReservedLine(product_id=f"65a00000000000000000000{n}", title=t, unit_price=p, quantity=q)
+        for n, (t, p, q) in enumerate([("Mug", Decimal("3.00"), 2), ("Kettle", Decimal("9.50"), 1)])
+    ]
+
+    with django_assert_num_queries(1):
+        order = services._order_store(
+            order_id=uuid.uuid4(), user_id="7", total=Decimal("15.50"), reserved=lines
+        )
+
+    stored = Order.objects.get(pk=order.pk)
+    for field in Order._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(order, field.attname), field.name
+    assert stored.created_at is not None
+    assert stored.currency == "USD"
+    # The lines keep the order given (their ids are drawn in that order).
+    assert [
+        (item.title, item.unit_price, item.quantity) for item in stored.items.order_by("id")
+    ] == [
+        ("Mug", Decimal("3.00"), 2),
+        ("Kettle", Decimal("9.50"), 1),
+    ]
+    event = OutboxEvent.objects.get(order=stored)
+    assert (event.event_type, event.state) == ("order.created", "not_routed")
+    assert event.envelope["data"]["items"][0]["title"] == "Mug"
+    history = StatusHistory.objects.get(order=stored)
+    assert (history.from_status, history.to_status, history.published_event_id) == (
+        "",
+        "payment_pending",
+        event.id,
+    )
+    # Saved, as far as the ORM is concerned: a later save() is an UPDATE.
+    order.currency = "EUR"
+    order.save(update_fields=["currency"])
+    assert Order.objects.get(pk=order.pk).currency == "EUR"
+
+
+@pytest.mark.django_db
 def test_a_status_change_and_its_outbox_event_commit_or_roll_back_together(monkeypatch):
     order = OrderFactory(status=OrderStatus.PAID)
 
-    def broken_outbox(**kwargs):
+    def broken_insert(*rows):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("orders.services.outbox_event_add", broken_outbox)
+    # The order's UPDATE has run when the event and history rows fail to insert.
+    monkeypatch.setattr("orders.services.insert_together", broken_insert)
 
     with pytest.raises(RuntimeError):
         services.order_transition(order_id=order.id, to_status=OrderStatus.CONFIRMED)
