@@ -7,16 +7,19 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from ecommerce_common.errors import ApiError
+from ecommerce_common.user_auth import RemoteUser
 from orders import services
 from orders.errors import IllegalTransition
-from orders.models import Order, OutboxEvent, StatusHistory
+from orders.models import Order, OrderItem, OutboxEvent, StatusHistory
 from orders.reservations import ReservedLine
+from orders.selectors import order_locked
 from orders.status import OrderStatus
-from orders.tests.factories import OrderFactory
+from orders.tests.factories import OrderFactory, OrderItemFactory
 from payments.models import Payment, PaymentStatus
 from payments.services import order_pay
 from payments.tests.factories import PaymentFactory
@@ -206,3 +209,45 @@ def test_expire_orders_command_expires_overdue_orders(capsys):
 
     assert "reconciled 0 payment(s), expired 1 order(s)" in capsys.readouterr().out
     assert Order.objects.get().status == "expired"
+
+
+@pytest.mark.django_db
+def test_order_locked_reads_the_order_and_its_lines_as_the_orm_does(django_assert_num_queries):
+    order = OrderFactory(user_id="7")
+    OrderItemFactory(order=order, title="Second", unit_price=Decimal("0.37"), quantity=3)
+    other = OrderFactory(user_id="8")
+    expected_lines = list(OrderItem.objects.filter(order=order).order_by("id").values())
+
+    with transaction.atomic(), django_assert_num_queries(1):
+        locked = order_locked(order_id=order.id)
+    with transaction.atomic():
+        mine = order_locked(
+            order_id=order.id, user=RemoteUser(id="7", email="u7@example.com", role="user")
+        )
+        with pytest.raises(Order.DoesNotExist):
+            order_locked(
+                order_id=other.id, user=RemoteUser(id="7", email="u7@example.com", role="user")
+            )
+        as_admin = order_locked(
+            order_id=other.id, user=RemoteUser(id="1", email="u1@example.com", role="admin")
+        )
+
+    stored = Order.objects.get(pk=order.pk)
+    for found in (locked, mine):
+        for field in Order._meta.concrete_fields:
+            assert getattr(found, field.attname) == getattr(stored, field.attname), field.name
+        assert [
+            {f.attname: getattr(line, f.attname) for f in OrderItem._meta.concrete_fields}
+            for line in found.lines
+        ] == expected_lines
+        assert all(line.order is found for line in found.lines)
+        assert found._state.adding is False
+    assert as_admin.pk == other.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_locked_outside_a_transaction_is_refused():
+    order = OrderFactory()
+
+    with pytest.raises(TransactionManagementError):
+        order_locked(order_id=order.id)
