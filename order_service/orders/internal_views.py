@@ -6,14 +6,13 @@ from uuid import UUID
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ecommerce_common.api import InternalView, errors
 from orders import services
-from orders.models import Order
 from orders.outbox import outbox_publish_pending
+from orders.selectors import order_found
 from orders.serializers import InternalStatusSerializer, OrderSerializer
 from orders.views import render_order
 from payments.reconcile import payments_reconcile_due
@@ -29,15 +28,13 @@ class InternalOrderStatusView(InternalView):
         serializer = InternalStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
+        with order_found():
             order = services.order_apply_event(
                 order_id=order_id,
                 to_status=data["status"],
                 reason=data["reason"],
                 event_id=data["eventId"],
             )
-        except Order.DoesNotExist as exc:
-            raise NotFound("Order not found.") from exc
         return Response(render_order(order))
 
 

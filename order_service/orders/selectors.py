@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from uuid import UUID, uuid4
 
@@ -36,15 +38,23 @@ def order_list(*, user: RemoteUser, status: str | None = None) -> QuerySet[Order
     return orders
 
 
+@contextmanager
+def order_found() -> Iterator[None]:
+    """A missing order, or one the caller may not see, answers 404 (never 403: its existence is
+    not revealed)."""
+    try:
+        yield
+    except Order.DoesNotExist:
+        raise NotFound("Order not found.") from None
+
+
 def order_get(*, user: RemoteUser, order_id: UUID) -> Order:
     """One order the caller may see, else 404 (never 403: its existence is not revealed).
 
     Its items are read only if used (``Order.lines``): paying or cancelling does not need them.
     """
-    try:
+    with order_found():
         return _orders_visible(user=user).get(pk=order_id)
-    except Order.DoesNotExist:
-        raise NotFound("Order not found.") from None
 
 
 def order_locked(*, order_id: UUID, user: RemoteUser | None = None) -> Order:
@@ -65,7 +75,8 @@ def order_locked(*, order_id: UUID, user: RemoteUser | None = None) -> Order:
     if sql is None:
         lines = list(_lines_locked(order_id=order_id, user_id=user_id))
     else:
-        lines = _lines_read(sql, [Order._meta.pk.get_db_prep_value(order_id, connection), user_id])
+        params = [Order._meta.pk.get_db_prep_value(order_id, connection)]
+        lines = _lines_read(sql, params if user_id is None else [*params, user_id])
     if not lines:
         orders = Order.objects.all() if user is None else _orders_visible(user=user)
         order = orders.select_for_update().get(pk=order_id)
@@ -98,7 +109,7 @@ def _order_locked_sql(alias: str, *, scoped: bool) -> str | None:
 
 def _lines_read(sql: str, params: list) -> list[OrderItem]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, [param for param in params if param is not None])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
         return []

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -128,14 +127,12 @@ class OrderPayView(APIView):
     def post(self, request: Request, order_id: UUID) -> Response:
         serializer = OrderPaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
+        with selectors.order_found():
             order, payment = order_pay(
                 order_id=order_id,
                 payment_token=serializer.validated_data["paymentToken"],
                 user=request.user,
             )
-        except Order.DoesNotExist:
-            raise NotFound("Order not found.") from None
         body = render_order(order)
         body["payment"] = _PAYMENT.to_representation(payment)
         return Response(body)

@@ -185,13 +185,12 @@ def payment_outcome_apply(
         for name, value in changes.items():
             setattr(payment, name, value)
         if order.status == OrderStatus.PAYMENT_PENDING:
-            order_transitions().status_apply(
-                order=order,
-                to_status=OrderStatus.PAID if result.approved else OrderStatus.PAYMENT_FAILED,
-                reason="payment approved"
-                if result.approved
-                else f"payment declined: {result.decline_reason}",
-            )
+            if result.approved:
+                to_status, reason = OrderStatus.PAID, "payment approved"
+            else:
+                to_status = OrderStatus.PAYMENT_FAILED
+                reason = f"payment declined: {result.decline_reason}"
+            order_transitions().status_apply(order=order, to_status=to_status, reason=reason)
         elif result.approved and order.status in NEVER_SHIPS:
             payment_refund_schedule(order_id=order.pk)
             payment.status = PaymentStatus.REFUND_PENDING
