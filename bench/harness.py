@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from ecommerce_common import infra  # noqa: E402
 from ecommerce_common.settings import write_rates_all  # noqa: E402
-from launcher.config import BIN, Settings  # noqa: E402
+from launcher.config import BIN, Settings, free_ports  # noqa: E402
 from launcher.processes import System  # noqa: E402
 
 VAR = BENCH / "var"
@@ -242,7 +242,7 @@ class Harness:
         return Settings(
             var_dir=VAR,
             mode="real",
-            ports={service: infra.free_port() for service in Settings().ports},
+            **free_ports(),
             postgres_url=self.postgres_url,
             database_prefix=DATABASE_PREFIX,
             broker_url=infra.rabbitmq_vhost(VHOST),

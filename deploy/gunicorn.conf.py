@@ -25,6 +25,9 @@ max_requests_jitter = 5000
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "false").lower() == "true" else None
 errorlog = "-"
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or None
+# No control socket (gunicornc): its one default path ($HOME/.gunicorn/gunicorn.ctl) would be
+# shared by every gunicorn of a machine, and the masters starting together race to create it.
+control_socket_disable = True
 
 
 def on_starting(server):

@@ -15,7 +15,7 @@ import pytest
 
 from ecommerce_common import infra
 from ecommerce_common.settings import write_rates_all
-from launcher.config import Settings
+from launcher.config import Settings, free_ports
 from launcher.processes import System
 from support.api import Api
 
@@ -48,8 +48,7 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory, name: str, **overrid
     return Settings(
         var_dir=tmp_path_factory.mktemp(name),
         mode="real",
-        ports={service: infra.free_port() for service in Settings().ports},
-        metrics_ports={part: infra.free_port() for part in Settings().metrics_ports},
+        **free_ports(),
         database_prefix=f"ecommerce_{name}_",
         broker_url=infra.rabbitmq_vhost(f"ecommerce_{name}"),
         postgres_url=os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
@@ -67,6 +66,10 @@ def running_system(settings: Settings):
     try:
         system.prepare()
         system.start()
+        # The worker serves its metrics once it has joined the broker: the tests start then.
+        worker = settings.metrics_ports["worker"]
+        if not infra.wait_for_port("127.0.0.1", worker, timeout=60):
+            raise infra.InfrastructureError(f"the worker's metrics port {worker} never opened")
     except BaseException:
         system.stop()
         for process in system.processes.values():

@@ -88,6 +88,9 @@ class ServiceClient:
         self._verify = (
             os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         )
+        self._headers = {**requests.utils.default_headers(), "Accept": "application/json"}
+        if internal_token:
+            self._headers[INTERNAL_HEADER] = internal_token
 
     def request(
         self,
@@ -99,9 +102,7 @@ class ServiceClient:
         idempotent: bool = False,
     ) -> requests.Response:
         method = method.upper()
-        all_headers = {"Accept": "application/json"}
-        if self.internal_token:
-            all_headers[INTERNAL_HEADER] = self.internal_token
+        all_headers = dict(self._headers)
         request_id = get_request_id()
         if request_id:
             all_headers[REQUEST_ID_HEADER] = request_id
@@ -111,15 +112,13 @@ class ServiceClient:
         else:
             session = self._safe if method in SAFE_METHODS else self._unsafe
         url = f"{self.base_url}{path}"
+        # Prepared here and handed to Session.send: Session.request would merge the session's
+        # settings and the environment's into each call (a third of the client's CPU).
+        prepared = requests.PreparedRequest()
         try:
-            response = session.request(
-                method,
-                url,
-                json=json,
-                headers=all_headers,
-                timeout=self.timeout,
-                proxies=self._proxies,
-                verify=self._verify,
+            prepared.prepare(method=method, url=url, headers=all_headers, json=json)
+            response = session.send(
+                prepared, timeout=self.timeout, proxies=self._proxies, verify=self._verify
             )
         except requests.RequestException as exc:
             logger.warning("service call failed", extra={"url": url, "error": str(exc)})

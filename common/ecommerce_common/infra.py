@@ -45,9 +45,23 @@ def wait_for_port(host: str, port: int, *, timeout: float = 30.0) -> bool:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports that can be bound now.
+
+    All are held open until every one is chosen: ports picked one by one, each released before
+    the next, can come back twice (two services of one run were once given the same port).
+    """
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def free_port_base(span: int = 6) -> int:

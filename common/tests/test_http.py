@@ -107,3 +107,22 @@ def test_a_proxy_set_in_the_environment_is_still_used(flaky_server, monkeypatch)
         ServiceClient(url, retries=0, connect_timeout=0.5).get("/x")
 
     assert state["calls"] == []
+
+
+def test_a_post_sends_its_json_with_the_client_headers_and_no_cookies(flaky_server):
+    url, state = flaky_server
+    state["failures"] = 0
+    client = ServiceClient(url, internal_token="tok")
+    client._idempotent.cookies.set("sessionid", "from-an-earlier-answer")
+
+    response = client.post("/x", json={"orderId": "o-1"}, headers={"X-Extra": "1"}, idempotent=True)
+
+    method, headers = state["calls"][-1]
+    assert (method, response.status_code) == ("POST", 200)
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Accept"] == "application/json"
+    assert headers["X-Internal-Token"] == "tok"
+    assert headers["X-Extra"] == "1"
+    assert headers["User-Agent"].startswith("python-requests/")
+    assert "Cookie" not in headers
+    assert int(headers["Content-Length"]) == len(json.dumps({"orderId": "o-1"}))

@@ -64,7 +64,7 @@ def order_event_process(*, event: OrderEvent, final_attempt: bool) -> Processing
         )
 
     with transaction.atomic():
-        record = ProcessedEvent.objects.select_for_update().get(pk=record.pk)
+        record = _locked(record.pk)
         if record.outcome in FINAL_OUTCOMES:
             # Another delivery of the same event finished while this one waited for the lock.
             return _duplicate(record, attempt_counted=True)
@@ -88,7 +88,7 @@ def order_event_process(*, event: OrderEvent, final_attempt: bool) -> Processing
         record.result = result
         record.last_error = error[:_MAX_ERROR_LENGTH]
         record.completed_at = timezone.now() if outcome != Outcome.FAILED else None
-        record.save(update_fields=["outcome", "result", "last_error", "completed_at", "updated_at"])
+        _outcome_store(record)
         return ProcessingReport(
             outcome=outcome, result=result, error=error, attempts=record.attempts
         )
@@ -132,6 +132,47 @@ def _attempt_record(*, event: OrderEvent) -> ProcessedEvent:
         cursor.execute(sql, [*insert.params, *finals, *finals])
         pk, outcome, result, attempts = cursor.fetchone()
     return ProcessedEvent(pk=pk, outcome=outcome, result=result, attempts=attempts)
+
+
+# Step two's lock and its final write as plain statements: the ORM compiled its
+# ``select_for_update().get()`` and ``save(update_fields=...)`` on every event.
+_LOCK_SQL = "SELECT outcome, result, attempts FROM events_processedevent WHERE id = %s"
+_FINISH_SQL = """
+UPDATE events_processedevent
+SET outcome = %s, result = %s, last_error = %s, completed_at = %s, updated_at = %s
+WHERE id = %s
+"""
+
+
+def _locked(pk: int) -> ProcessedEvent:
+    """Lock the event's row for step two (where the store has row locks) and read its
+    ``outcome``, ``result`` and ``attempts``."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL + lock, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise ProcessedEvent.DoesNotExist(pk)
+    outcome, result, attempts = row
+    return ProcessedEvent(pk=pk, outcome=outcome, result=result, attempts=attempts)
+
+
+def _outcome_store(record: ProcessedEvent) -> None:
+    """Store the outcome of step two, as ``save(update_fields=...)`` would."""
+    moments = ProcessedEvent._meta.get_field("completed_at")
+    record.updated_at = timezone.now()
+    params = [
+        record.outcome,
+        record.result,
+        record.last_error,
+        *(
+            moments.get_db_prep_save(moment, connection)
+            for moment in (record.completed_at, record.updated_at)
+        ),
+        record.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_FINISH_SQL, params)
 
 
 def _ignored_event_record(*, event: OrderEvent) -> ProcessingReport:

@@ -59,6 +59,12 @@ SPECTACULAR_SETTINGS = common.spectacular(
 )
 
 LOGGING = logging_config(service=SERVICE_NAME)
+# Celery's own lines per task received and per task done are not written: the worker's line
+# per event delivery (events.tasks) and the periodic tasks' own say what they did, and its
+# warnings and errors still show.
+LOGGING["loggers"].update(
+    {name: {"level": "WARNING"} for name in ("celery.app.trace", "celery.worker.strategy")}
+)
 
 # --- the services this worker calls --------------------------------------------------------------
 
@@ -118,11 +124,12 @@ CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=1 if _S
 # celery.py closes broken or CONN_MAX_AGE-old ones around every task.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Task events (received, started, succeeded...) for Flower (`./manage_all.sh flower`). On by
-# default on RabbitMQ; the filesystem transport of local mode has no fanout to carry them.
-CELERY_WORKER_SEND_TASK_EVENTS = env.bool(
-    "CELERY_WORKER_SEND_TASK_EVENTS", default=CELERY_BROKER_URL.startswith(("amqp", "pyamqp"))
-)
+# Task events (received, started, succeeded...) are for live monitors such as Flower, which
+# turns them on with its ``enable_events`` broadcast while it runs (RabbitMQ only: the
+# filesystem transport of local mode has no fanout to carry them). Off until then: four
+# messages per event cost the worker and the broker 1.5-2 ms of CPU per order
+# (bench/FINDINGS.md). True sends them from the start.
+CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_WORKER_SEND_TASK_EVENTS", default=False)
 # Above the worst case of one event: three calls, each with its in-call retry, at the read timeout.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)

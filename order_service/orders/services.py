@@ -142,14 +142,22 @@ def _open_orders_check(*, user_id: str) -> None:
     every order; a refused order's stock goes back at once.)
     """
     limit = settings.ORDER_MAX_OPEN_PER_USER
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [user_id])
-    open_orders = Order.objects.filter(
-        user_id=user_id, status=INITIAL_STATUS, payment_deadline__gt=timezone.now()
-    ).count()
+        deadline = Order._meta.get_field("payment_deadline")
+        now = deadline.get_db_prep_value(timezone.now(), connection)
+        cursor.execute(_OPEN_ORDERS_SQL, [user_id, INITIAL_STATUS, now])
+        (open_orders,) = cursor.fetchone()
     if open_orders >= limit:
         raise TooManyOpenOrders(errors={"openOrders": f"At most {limit} awaiting payment."})
+
+
+# A plain statement: the ORM compiled its ``count()`` on every new order.
+_OPEN_ORDERS_SQL = """
+    SELECT COUNT(*) FROM orders_order
+    WHERE user_id = %s AND status = %s AND payment_deadline > %s
+"""
 
 
 def _order_store(

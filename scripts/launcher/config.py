@@ -37,6 +37,17 @@ RELATIONAL = {
 LOCAL_REDIS_PORT = 6379
 
 
+def free_ports() -> dict[str, dict[str, int]]:
+    """Distinct free ports for every service and every /metrics endpoint (tests, the bench):
+    ``Settings(**free_ports(), ...)``."""
+    metrics_parts = (*WEB_SERVICES, "worker")
+    picked = infra.free_ports(len(WEB_SERVICES) + len(metrics_parts))
+    return {
+        "ports": dict(zip(WEB_SERVICES, picked, strict=False)),
+        "metrics_ports": dict(zip(metrics_parts, picked[len(WEB_SERVICES) :], strict=True)),
+    }
+
+
 class LaunchError(RuntimeError):
     """The system could not be brought up as asked."""
 

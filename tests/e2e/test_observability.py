@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 import requests
+from celery import Celery
 from kombu import Connection, Exchange, Queue
 from prometheus_client.parser import text_string_to_metric_families
 
 from ecommerce_common import infra
 from ecommerce_common.events import DEAD_LETTER_QUEUE
 from ecommerce_common.logging import render_log_line
-from launcher.config import WEB_SERVICES
+from launcher.config import WEB_SERVICES, free_ports
 from launcher.processes import System
 from support.api import Api
 
@@ -167,9 +168,31 @@ def test_an_order_flow_moves_each_counter_by_what_it_did(api, system):
     assert value(after["worker"], "dead_letter_queue_depth", queue=DEAD_LETTER_QUEUE) == depth
 
 
-def test_the_worker_sends_task_events_and_logs_one_readable_line_per_event(api, system):
+def _task_event_kinds(events: Queue, *, until: str, seconds: float) -> set[str]:
+    """The kinds of task event that arrive in ``events`` within ``seconds`` (or until ``until``)."""
+    kinds: set[str] = set()
+    deadline = time.monotonic() + seconds
+    while until not in kinds and time.monotonic() < deadline:
+        message = events.get(no_ack=True)
+        if message is None:
+            time.sleep(0.2)
+            continue
+        # The worker sends its task events in batches (lists) or one by one.
+        payload = message.payload
+        kinds.update(
+            event.get("type") for event in (payload if isinstance(payload, list) else [payload])
+        )
+    return kinds
+
+
+def test_the_worker_sends_task_events_once_enabled_and_logs_one_readable_line_per_event(
+    api, system
+):
     seller, buyer = api.new_user()[1], api.new_user()[1]
     product = api.create_product(seller, quantity=3)
+    # Flower's broadcasts, on this system's broker (CELERY_BROKER_URL would win over broker=).
+    monitor = Celery()
+    monitor.conf.broker_read_url = monitor.conf.broker_write_url = system.settings.broker_url
     with Connection(system.settings.broker_url) as connection:
         events = Queue(
             f"test-events-{uuid.uuid4().hex[:8]}",
@@ -179,21 +202,21 @@ def test_the_worker_sends_task_events_and_logs_one_readable_line_per_event(api, 
             durable=False,
         )(connection.default_channel)
         events.declare()
+        # Off by default: they cost CPU on every event and nobody watches.
         order_id = api.place_order(buyer, [(product["id"], 1)]).json()["id"]
         assert api.pay(buyer, order_id).status_code == 200
         api.wait_for_status(buyer, order_id, "confirmed")
-        kinds = set()
-        deadline = time.monotonic() + 15
-        while "task-succeeded" not in kinds and time.monotonic() < deadline:
-            message = events.get(no_ack=True)
-            if message is None:
-                time.sleep(0.2)
-                continue
-            # The worker sends its task events in batches (lists) or one by one.
-            payload = message.payload
-            kinds.update(
-                event.get("type") for event in (payload if isinstance(payload, list) else [payload])
-            )
+        assert _task_event_kinds(events, until="task-succeeded", seconds=3) == set()
+
+        # Flower's broadcast turns them on.
+        assert monitor.control.enable_events(reply=True, timeout=10)
+        try:
+            order_id = api.place_order(buyer, [(product["id"], 1)]).json()["id"]
+            assert api.pay(buyer, order_id).status_code == 200
+            api.wait_for_status(buyer, order_id, "confirmed")
+            kinds = _task_event_kinds(events, until="task-succeeded", seconds=15)
+        finally:
+            monitor.control.disable_events(reply=True, timeout=10)
         assert {"task-received", "task-started", "task-succeeded"} <= kinds
 
     log = system.settings.log_dir / "worker.log"
@@ -285,8 +308,7 @@ def traced(system, tmp_path_factory):
     settings = dataclasses.replace(
         system.settings,
         var_dir=tmp_path_factory.mktemp("traced"),
-        ports={service: infra.free_port() for service in system.settings.ports},
-        metrics_ports={part: infra.free_port() for part in system.settings.metrics_ports},
+        **free_ports(),
         broker_url=infra.rabbitmq_vhost(name),
         extra_env={**system.settings.extra_env, "OTEL_TRACES_FILE": str(spans)},
     )
