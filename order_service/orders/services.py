@@ -217,6 +217,13 @@ def _transition_record(
     order_transition_record(from_status=source, to_status=order.status)
 
 
+# The status change's conditional UPDATE as a plain statement (twice per order; the ORM
+# compiled it every time).
+_STATUS_MOVE_SQL = (
+    "UPDATE orders_order SET status = %s, updated_at = %s WHERE id = %s AND status = %s"
+)
+
+
 def order_status_apply(
     *, order: Order, to_status: str, reason: str = "", event_id: str | None = None
 ) -> Order:
@@ -230,9 +237,18 @@ def order_status_apply(
     if not can_transition(source, to_status):
         raise IllegalTransition(source=source, target=to_status)
     now = timezone.now()
-    updated = Order.objects.filter(pk=order.pk, status=source).update(
-        status=to_status, updated_at=now
-    )
+    fields = Order._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STATUS_MOVE_SQL,
+            [
+                to_status,
+                fields.get_field("updated_at").get_db_prep_value(now, connection),
+                fields.pk.get_db_prep_value(order.pk, connection),
+                source,
+            ],
+        )
+        updated = cursor.rowcount
     if updated != 1:
         current = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
         raise IllegalTransition(source=current or source, target=to_status)

@@ -20,9 +20,10 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from ecommerce_common.db import insert_together
 from ecommerce_common.user_auth import RemoteUser
 from orders.errors import IllegalTransition
 from orders.models import Order
@@ -127,7 +128,7 @@ def _payment_begin(*, order_id: UUID, user: RemoteUser | None = None) -> Payment
             payment = Payment.objects.filter(order=order).first()
             stale_before = now - timedelta(seconds=settings.PAYMENT_ATTEMPT_STALE_SECONDS)
             if payment is None:
-                return Payment.objects.create(
+                payment = Payment(
                     order=order,
                     status=PaymentStatus.PROCESSING,
                     amount=order.total_amount,
@@ -135,6 +136,8 @@ def _payment_begin(*, order_id: UUID, user: RemoteUser | None = None) -> Payment
                     provider=get_gateway().name,
                     attempts=1,
                 )
+                insert_together(payment)
+                return payment
             if payment.status == PaymentStatus.PROCESSING and payment.updated_at > stale_before:
                 raise PaymentInProgress()
             # An earlier attempt failed or was abandoned: try again under the same gateway key.
@@ -168,7 +171,7 @@ def payment_outcome_apply(
     read again when it was settled first. Returns the order and payment as they now stand.
     """
     if result.approved:
-        changes = {"status": PaymentStatus.APPROVED}
+        changes = {"status": PaymentStatus.APPROVED, "decline_reason": payment.decline_reason}
     else:
         changes = {"status": PaymentStatus.DECLINED, "decline_reason": result.decline_reason}
     changes.update(charge_id=result.charge_id, last_error="", updated_at=timezone.now())
@@ -177,10 +180,7 @@ def payment_outcome_apply(
         # locked by the conditional UPDATE that records the outcome (one statement, not a
         # locking read and a save); it matches nothing once another caller settled it.
         order = order_locked(order_id=order_id)
-        recorded = (
-            Payment.objects.filter(pk=payment.pk).exclude(status__in=SETTLED).update(**changes)
-        )
-        if not recorded:
+        if not _outcome_record(payment, changes):
             return order, Payment.objects.get(pk=payment.pk)
         for name, value in changes.items():
             setattr(payment, name, value)
@@ -195,3 +195,28 @@ def payment_outcome_apply(
             payment_refund_schedule(order_id=order.pk)
             payment.status = PaymentStatus.REFUND_PENDING
     return order, payment
+
+
+# The outcome's conditional UPDATE as a plain statement (the ORM compiled it on every payment);
+# only placeholders are formatted in.
+_OUTCOME_SQL = """
+    UPDATE payments_payment
+    SET status = %s, decline_reason = %s, charge_id = %s, last_error = %s, updated_at = %s
+    WHERE id = %s AND status NOT IN ({settled})
+""".format(settled=", ".join(["%s"] * len(SETTLED)))  # noqa: S608
+
+
+def _outcome_record(payment: Payment, changes: dict) -> bool:
+    """Store ``changes`` (each of ``_OUTCOME_SQL``'s columns) on the payment unless it is
+    settled already; whether it was."""
+    fields = Payment._meta
+    params = [
+        fields.get_field(name).get_db_prep_save(changes[name], connection)
+        for name in ("status", "decline_reason", "charge_id", "last_error", "updated_at")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _OUTCOME_SQL,
+            [*params, fields.pk.get_db_prep_value(payment.pk, connection), *sorted(SETTLED)],
+        )
+        return cursor.rowcount == 1
