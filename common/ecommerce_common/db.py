@@ -3,7 +3,8 @@ several rows of different tables at once).
 
 ``insert_parts`` gives the pieces of an INSERT of a model instance exactly as the ORM writes it,
 so such a statement stores the same values as ``save()`` would. ``insert_together`` stores
-several new instances in one round trip.
+several new instances in one round trip; ``insert_unless_exists`` one unless its unique key is
+taken.
 """
 
 from __future__ import annotations
@@ -81,3 +82,23 @@ def insert_together(*instances: Model) -> None:
     for instance in instances:
         instance._state.adding = False
         instance._state.db = connection.alias
+
+
+def insert_unless_exists(instance: Model, *, conflict: str) -> bool:
+    """Store the new ``instance`` unless a row with its value of the unique field ``conflict``
+    exists already; whether it was stored. One ``INSERT … ON CONFLICT DO NOTHING``
+    (PostgreSQL and SQLite), where ``get_or_create`` takes a SELECT and more."""
+    insert = insert_parts(instance)
+    column = connection.ops.quote_name(instance._meta.get_field(conflict).column)
+    # Only the model's own names are formatted in; every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {insert.table} ({insert.columns}) VALUES ({insert.placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({column}) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, insert.params)
+        stored = cursor.rowcount == 1
+    if stored:
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    return stored

@@ -17,10 +17,9 @@ from functools import cache
 from typing import Protocol
 
 from django.conf import settings
-from django.db import connection
 from django.utils.module_loading import import_string
 
-from ecommerce_common.db import insert_parts
+from ecommerce_common.db import insert_unless_exists
 from payments.models import SimulatedGatewayEntry
 
 
@@ -147,18 +146,8 @@ class SimulatedGateway:
 
 def _ledger_record(entry: SimulatedGatewayEntry) -> tuple[SimulatedGatewayEntry, bool]:
     """Store ``entry`` unless its idempotency key has one already; return the stored entry and
-    whether it is this one. One ``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite),
-    read back only on a repeat: ``get_or_create`` takes a SELECT and a transaction of three."""
-    insert = insert_parts(entry)
-    # Only the model's own names are formatted in; every value is a bound parameter.
-    sql = (
-        f"INSERT INTO {insert.table} ({insert.columns}) VALUES ({insert.placeholders}) "  # noqa: S608
-        f"ON CONFLICT ({connection.ops.quote_name(entry._meta.pk.column)}) DO NOTHING"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, insert.params)
-        created = cursor.rowcount == 1
-    if created:
+    whether it is this one (read back only on a repeat)."""
+    if insert_unless_exists(entry, conflict="idempotency_key"):
         return entry, True
     return SimulatedGatewayEntry.objects.get(pk=entry.pk), False
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ecommerce_common.db import insert_together
+from ecommerce_common.db import insert_unless_exists
 from ecommerce_common.user_auth import RemoteUser
 from orders.errors import IllegalTransition
 from orders.models import Order
@@ -125,19 +125,19 @@ def _payment_begin(*, order_id: UUID, user: RemoteUser | None = None) -> Payment
         if order.payment_deadline <= now:
             expired = True
         else:
-            payment = Payment.objects.filter(order=order).first()
-            stale_before = now - timedelta(seconds=settings.PAYMENT_ATTEMPT_STALE_SECONDS)
-            if payment is None:
-                payment = Payment(
-                    order=order,
-                    status=PaymentStatus.PROCESSING,
-                    amount=order.total_amount,
-                    currency=order.currency,
-                    provider=get_gateway().name,
-                    attempts=1,
-                )
-                insert_together(payment)
+            payment = Payment(
+                order=order,
+                status=PaymentStatus.PROCESSING,
+                amount=order.total_amount,
+                currency=order.currency,
+                provider=get_gateway().name,
+                attempts=1,
+            )
+            # The first attempt stores its payment; a later one finds the earlier attempt's.
+            if insert_unless_exists(payment, conflict="order"):
                 return payment
+            payment = Payment.objects.get(order=order)
+            stale_before = now - timedelta(seconds=settings.PAYMENT_ATTEMPT_STALE_SECONDS)
             if payment.status == PaymentStatus.PROCESSING and payment.updated_at > stale_before:
                 raise PaymentInProgress()
             # An earlier attempt failed or was abandoned: try again under the same gateway key.
