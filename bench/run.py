@@ -36,6 +36,7 @@ from scenarios import SCENARIOS, Run
 from seeding import seed
 
 from ecommerce_common import infra
+from launcher.config import Settings
 
 RESULTS = BENCH / "results"
 
@@ -86,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         "--web-concurrency", type=int, default=2, help="gunicorn workers per service (2)"
     )
     parser.add_argument(
-        "--worker-concurrency", type=int, default=8, help="the usual worker's (8, as `up` runs it)"
+        "--worker-concurrency",
+        type=int,
+        default=Settings().worker_concurrency,
+        help="the usual worker's task processes (as `up` runs it)",
     )
     parser.add_argument("--products", type=int, default=420, help="catalogue products (420)")
     parser.add_argument("--order-products", type=int, default=20, help="stocked products (20)")

@@ -71,9 +71,12 @@ class Settings:
     secantus_port: int | None = None
     web_concurrency: int = 2
     # The worker is I/O-bound (a paid event waits on two HTTP calls and the event log's commits),
-    # so task processes bound it, not cores: with 8 the backlog of a 20 s flat-out run drained
-    # in 2.0 s, with 4 in 10.2 s, at the same CPU per order (bench/FINDINGS.md).
-    worker_concurrency: int = 8
+    # so task processes bound it, not cores. Here, where everything shares the machine, they
+    # are also its share of the services' capacity while buyers place orders flat out: with 8
+    # the backlog of a 20 s flat-out run took 4.7-7.0 s to drain, with 16 1.1 s, at the same CPU
+    # per order and the same sustained rate (bench/FINDINGS.md). (The chart's pods run on their
+    # own CPU limit and keep 8: worker.concurrency.)
+    worker_concurrency: int = 16
     # Where each part serves /metrics (never routed publicly); default: its port + 100, the
     # worker's the integration_service's + 101.
     metrics_ports: dict[str, int] = field(default_factory=dict)
