@@ -285,17 +285,29 @@ def order_transition(
     """
     with transaction.atomic():
         order = order_locked(order_id=order_id)
-        if (
-            event_id is not None
-            and StatusHistory.objects.filter(
-                order=order, event_id=event_id, to_status=to_status
-            ).exists()
+        if event_id is not None and _event_applied(
+            order=order, event_id=event_id, to_status=to_status
         ):
             return order, False
         if expected is not None and order.status not in expected:
             raise IllegalTransition(source=order.status, target=to_status)
         order_status_apply(order=order, to_status=to_status, reason=reason, event_id=event_id)
     return order, True
+
+
+# A plain statement: the ORM compiled its ``exists()`` on every status update of the worker.
+_EVENT_APPLIED_SQL = """
+    SELECT 1 FROM orders_statushistory WHERE order_id = %s AND event_id = %s AND to_status = %s
+    LIMIT 1
+"""
+
+
+def _event_applied(*, order: Order, event_id: str, to_status: str) -> bool:
+    """Whether the event already moved the order to ``to_status`` (its history row names it)."""
+    order_pk = Order._meta.pk.get_db_prep_value(order.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_EVENT_APPLIED_SQL, [order_pk, event_id, to_status])
+        return cursor.fetchone() is not None
 
 
 def order_apply_event(*, order_id: UUID, to_status: str, reason: str, event_id: str) -> Order:
