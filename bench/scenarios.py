@@ -65,13 +65,14 @@ def scenario_catalogue(run: Run) -> None:
     run.results["scenarios"]["catalogue"] = _catalogue(run, "catalogue")
 
 
-def _catalogue(run: Run, name: str) -> dict:
-    """CatalogueUser against product_service, counting the answers' ``X-Cache`` values."""
+def _catalogue(run: Run, name: str, user: str = "CatalogueUser") -> dict:
+    """``user`` (CatalogueUser, or CatalogueListUser: lists only) against product_service,
+    counting the answers' ``X-Cache`` values."""
     warm_up(run, "catalogue")
     outcomes_file = VAR / f"{name}-cache.json"
     stats = run.harness.run_locust(
         name,
-        "CatalogueUser",
+        user,
         run.harness.url("product_service"),
         env={"BENCH_CACHE_OUT": str(outcomes_file)},
         profile=("product_service", "secantusdb"),
@@ -106,6 +107,9 @@ def scenario_catalogue_nocache(run: Run) -> None:
                 f"product_service still caches with CATALOGUE_CACHE_SECONDS=0 (X-Cache: {header})"
             )
         run.results["scenarios"]["catalogue_nocache"] = _catalogue(run, "catalogue_nocache")
+        run.results["scenarios"]["catalogue_list_nocache"] = _catalogue(
+            run, "catalogue_list_nocache", user="CatalogueListUser"
+        )
     finally:
         say("restarting product_service with the catalogue cache on")
         run.harness.restart_service("product_service", {})

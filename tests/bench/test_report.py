@@ -31,3 +31,18 @@ def test_the_scenarios_run_in_the_order_the_later_ones_rely_on():
     assert names[0] == "ceiling"  # the denominator of every ratio
     assert names.index("catalogue") < names.index("catalogue_nocache")
     assert names.index("orders") < min(names.index(n) for n in ("history", "nocache", "latency"))
+
+
+def test_the_uncached_list_query_is_judged_by_its_machine_cpu_per_request():
+    cheap, costly = _stats(100.0), _stats(100.0)
+    cheap["cpu_cores"] = {"product_service": 0.3, "secantusdb": 0.4, "locust": 0.05}
+    costly["cpu_cores"] = {"product_service": 0.4, "secantusdb": 0.5}
+    title = "Catalogue list with filters only, catalogue cache off"
+
+    for stats, cpu, met in ((cheap, "7.5", "**yes**"), (costly, "9.0", "**NO**")):
+        results = {"scenarios": {"ceiling": _stats(1000.0), "catalogue_list_nocache": stats}}
+        text = report.render(results, complete=False)
+
+        row = next(line for line in text.splitlines() if line.startswith(f"| {title} |"))
+        assert "| ≤ 8 ms CPU per request | " + met + " |" in row
+        assert row.endswith(f"| 0 | {cpu} |")
