@@ -1,6 +1,7 @@
 """Raw SQL for the few hot writes the ORM cannot say in one statement (``INSERT … ON CONFLICT``,
 several rows of different tables at once).
 
+``db_values`` prepares the values a hand-written statement binds as the ORM would.
 ``insert_parts`` gives the pieces of an INSERT of a model instance exactly as the ORM writes it,
 so such a statement stores the same values as ``save()`` would. ``insert_together`` stores
 several new instances in one round trip; ``insert_unless_exists`` one unless its unique key is
@@ -25,6 +26,16 @@ class InsertParts:
     columns: str
     placeholders: str
     params: list[Any]
+
+
+def db_values(model: type[Model], **values: Any) -> list[Any]:
+    """``values``, by field name (``pk`` for the primary key) and in the order given, each
+    prepared by its field for the database as the ORM binds it (UUIDs, dates, foreign keys)."""
+    meta = model._meta
+    return [
+        (meta.pk if name == "pk" else meta.get_field(name)).get_db_prep_save(value, connection)
+        for name, value in values.items()
+    ]
 
 
 def insert_parts(instance: Model) -> InsertParts:

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ecommerce_common.contracts import OrderEvent
-from ecommerce_common.db import insert_parts
+from ecommerce_common.db import db_values, insert_parts
 from events.handlers import PermanentError, TransientError, acts_on, order_event_handle
 from events.models import FINAL_OUTCOMES, Outcome, ProcessedEvent
 
@@ -159,18 +159,16 @@ def _locked(pk: int) -> ProcessedEvent:
 
 def _outcome_store(record: ProcessedEvent) -> None:
     """Store the outcome of step two, as ``save(update_fields=...)`` would."""
-    moments = ProcessedEvent._meta.get_field("completed_at")
     record.updated_at = timezone.now()
-    params = [
-        record.outcome,
-        record.result,
-        record.last_error,
-        *(
-            moments.get_db_prep_save(moment, connection)
-            for moment in (record.completed_at, record.updated_at)
-        ),
-        record.pk,
-    ]
+    params = db_values(
+        ProcessedEvent,
+        outcome=record.outcome,
+        result=record.result,
+        last_error=record.last_error,
+        completed_at=record.completed_at,
+        updated_at=record.updated_at,
+        pk=record.pk,
+    )
     with connection.cursor() as cursor:
         cursor.execute(_FINISH_SQL, params)
 

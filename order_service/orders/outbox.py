@@ -50,6 +50,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ecommerce_common.contracts import WORKER_EVENT_TYPES, make_envelope
+from ecommerce_common.db import db_values
 from ecommerce_common.events import EXCHANGE, ORDER_EVENT_TASK, QUEUE
 from ecommerce_common.tracing import TRACE_CONTEXT_KEY, trace_context_attached
 from orders.models import Order, OutboxEvent
@@ -120,15 +121,9 @@ def publish_envelope(envelope: dict[str, Any]) -> None:
 
 def _mark_sent(event: OutboxEvent) -> None:
     sql = MARK_SENT_SQL.format(no_flush_wait=NO_FLUSH_WAIT.get(connection.vendor, ""))
-    fields = OutboxEvent._meta
-    params = [
-        State.SENT,
-        fields.get_field("sent_at").get_db_prep_value(timezone.now(), connection),
-        fields.pk.get_db_prep_value(event.id, connection),
-        State.PUBLISHING,
-    ]
+    params = db_values(OutboxEvent, state=State.SENT, sent_at=timezone.now(), pk=event.id)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, State.PUBLISHING])
 
 
 def _release(event: OutboxEvent, *, error: str) -> None:

@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django.db.transaction import TransactionManagementError
 from rest_framework.exceptions import NotFound
 
+from ecommerce_common.db import db_values
 from ecommerce_common.user_auth import RemoteUser
 from orders.models import Order, OrderItem, StatusHistory
 
@@ -75,7 +76,7 @@ def order_locked(*, order_id: UUID, user: RemoteUser | None = None) -> Order:
     if sql is None:
         lines = list(_lines_locked(order_id=order_id, user_id=user_id))
     else:
-        params = [Order._meta.pk.get_db_prep_value(order_id, connection)]
+        params = db_values(Order, pk=order_id)
         lines = _lines_read(sql, params if user_id is None else [*params, user_id])
     if not lines:
         orders = Order.objects.all() if user is None else _orders_visible(user=user)

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from ecommerce_common.db import insert_together
+from ecommerce_common.db import db_values, insert_together
 from orders.errors import IllegalTransition, LineQuantityLimit, TooManyOpenOrders, TotalMismatch
 from orders.metrics import order_transition_record
 from orders.models import Order, OrderItem, StatusHistory
@@ -145,9 +145,12 @@ def _open_orders_check(*, user_id: str) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [user_id])
-        deadline = Order._meta.get_field("payment_deadline")
-        now = deadline.get_db_prep_value(timezone.now(), connection)
-        cursor.execute(_OPEN_ORDERS_SQL, [user_id, INITIAL_STATUS, now])
+        cursor.execute(
+            _OPEN_ORDERS_SQL,
+            db_values(
+                Order, user_id=user_id, status=INITIAL_STATUS, payment_deadline=timezone.now()
+            ),
+        )
         (open_orders,) = cursor.fetchone()
     if open_orders >= limit:
         raise TooManyOpenOrders(errors={"openOrders": f"At most {limit} awaiting payment."})
@@ -237,17 +240,9 @@ def order_status_apply(
     if not can_transition(source, to_status):
         raise IllegalTransition(source=source, target=to_status)
     now = timezone.now()
-    fields = Order._meta
+    params = db_values(Order, status=to_status, updated_at=now, pk=order.pk)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _STATUS_MOVE_SQL,
-            [
-                to_status,
-                fields.get_field("updated_at").get_db_prep_value(now, connection),
-                fields.pk.get_db_prep_value(order.pk, connection),
-                source,
-            ],
-        )
+        cursor.execute(_STATUS_MOVE_SQL, [*params, source])
         updated = cursor.rowcount
     if updated != 1:
         current = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
@@ -304,9 +299,9 @@ _EVENT_APPLIED_SQL = """
 
 def _event_applied(*, order: Order, event_id: str, to_status: str) -> bool:
     """Whether the event already moved the order to ``to_status`` (its history row names it)."""
-    order_pk = Order._meta.pk.get_db_prep_value(order.pk, connection)
+    params = db_values(StatusHistory, order=order.pk, event_id=event_id, to_status=to_status)
     with connection.cursor() as cursor:
-        cursor.execute(_EVENT_APPLIED_SQL, [order_pk, event_id, to_status])
+        cursor.execute(_EVENT_APPLIED_SQL, params)
         return cursor.fetchone() is not None
 
 

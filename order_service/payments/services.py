@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ecommerce_common.db import insert_unless_exists
+from ecommerce_common.db import db_values, insert_unless_exists
 from ecommerce_common.user_auth import RemoteUser
 from orders.errors import IllegalTransition
 from orders.models import Order
@@ -171,7 +171,7 @@ def payment_outcome_apply(
     read again when it was settled first. Returns the order and payment as they now stand.
     """
     if result.approved:
-        changes = {"status": PaymentStatus.APPROVED, "decline_reason": payment.decline_reason}
+        changes = {"status": PaymentStatus.APPROVED}
     else:
         changes = {"status": PaymentStatus.DECLINED, "decline_reason": result.decline_reason}
     changes.update(charge_id=result.charge_id, last_error="", updated_at=timezone.now())
@@ -201,22 +201,24 @@ def payment_outcome_apply(
 # only placeholders are formatted in.
 _OUTCOME_SQL = """
     UPDATE payments_payment
-    SET status = %s, decline_reason = %s, charge_id = %s, last_error = %s, updated_at = %s
+    SET status = %s, decline_reason = COALESCE(%s, decline_reason), charge_id = %s,
+        last_error = %s, updated_at = %s
     WHERE id = %s AND status NOT IN ({settled})
 """.format(settled=", ".join(["%s"] * len(SETTLED)))  # noqa: S608
 
 
 def _outcome_record(payment: Payment, changes: dict) -> bool:
-    """Store ``changes`` (each of ``_OUTCOME_SQL``'s columns) on the payment unless it is
-    settled already; whether it was."""
-    fields = Payment._meta
-    params = [
-        fields.get_field(name).get_db_prep_save(changes[name], connection)
-        for name in ("status", "decline_reason", "charge_id", "last_error", "updated_at")
-    ]
+    """Store ``changes`` on the payment unless it is settled already (a decline reason only
+    when ``changes`` has one); whether it was."""
+    params = db_values(
+        Payment,
+        status=changes["status"],
+        decline_reason=changes.get("decline_reason"),
+        charge_id=changes["charge_id"],
+        last_error=changes["last_error"],
+        updated_at=changes["updated_at"],
+        pk=payment.pk,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _OUTCOME_SQL,
-            [*params, fields.pk.get_db_prep_value(payment.pk, connection), *sorted(SETTLED)],
-        )
+        cursor.execute(_OUTCOME_SQL, [*params, *sorted(SETTLED)])
         return cursor.rowcount == 1
