@@ -42,9 +42,10 @@ def free_ports() -> dict[str, dict[str, int]]:
     ``Settings(**free_ports(), ...)``."""
     metrics_parts = (*WEB_SERVICES, "worker")
     picked = infra.free_ports(len(WEB_SERVICES) + len(metrics_parts))
+    split = len(WEB_SERVICES)
     return {
-        "ports": dict(zip(WEB_SERVICES, picked, strict=False)),
-        "metrics_ports": dict(zip(metrics_parts, picked[len(WEB_SERVICES) :], strict=True)),
+        "ports": dict(zip(WEB_SERVICES, picked[:split], strict=True)),
+        "metrics_ports": dict(zip(metrics_parts, picked[split:], strict=True)),
     }
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from django.db import connection
 
-from ecommerce_common.infra import free_port, wait_for_port
+from ecommerce_common.infra import free_ports, wait_for_port
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
 from users.throttling import parse_rate
 
@@ -45,7 +45,7 @@ def two_servers(transactional_db) -> Iterator[list[str]]:
         "LOGIN_FAILURE_LIMIT_PER_EMAIL": "3",
         "LOG_LEVEL": "WARNING",
     }
-    ports = [free_port(), free_port()]
+    ports = free_ports(2)
     processes = [
         subprocess.Popen(
             [*GUNICORN, "-b", f"127.0.0.1:{port}", "user_service.wsgi:application"],
